@@ -1,0 +1,194 @@
+/**
+ * The only reader of process.env. Parses every setting once into a typed, frozen object and
+ * reports all bad variables together, so a misconfigured service fails at start with one clear message.
+ */
+import path from "node:path";
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+
+export interface Config {
+  http: {
+    host: string;
+    port: number;
+    /** Largest accepted request body, in bytes. */
+    bodyLimitBytes: number;
+  };
+  moleculer: {
+    namespace: string;
+    amqpUrl: string;
+    prefetch: number;
+    requestTimeoutMs: number;
+    logLevel: LogLevel;
+  };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    topic: string;
+    partitions: number;
+    groupId: string;
+  };
+  dataDir: string;
+  submit: {
+    max: number;
+    chunkSize: number;
+  };
+  generator: {
+    /** Makes generated events reproducible; undefined means random. */
+    seed: string | undefined;
+  };
+  report: {
+    cron: string;
+    smtpUrl: string | undefined;
+    from: string;
+    to: string[];
+  };
+  startupTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace"];
+
+/** Parses the environment into a Config, throwing one ConfigError that lists every problem. */
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const problems: string[] = [];
+  const str = (name: string, fallback: string): string => {
+    const v = env[name]?.trim();
+    return v === undefined || v === "" ? fallback : v;
+  };
+  const optional = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v === undefined || v === "" ? undefined : v;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = optional(name);
+    if (raw === undefined) return fallback;
+    if (!/^-?\d+$/.test(raw)) {
+      problems.push(`${name} must be an integer, got "${raw}"`);
+      return fallback;
+    }
+    const n = Number(raw);
+    if (n < min || n > max) {
+      problems.push(`${name} must be between ${min} and ${max}, got ${n}`);
+      return fallback;
+    }
+    return n;
+  };
+  const url = (
+    name: string,
+    fallback: string | undefined,
+    protocols: string[],
+  ): string | undefined => {
+    const raw = optional(name) ?? fallback;
+    if (raw === undefined) return undefined;
+    try {
+      const u = new URL(raw);
+      if (!protocols.includes(u.protocol)) {
+        problems.push(`${name} must use ${protocols.join(" or ")}, got "${u.protocol}"`);
+      }
+    } catch {
+      problems.push(`${name} is not a valid URL`);
+    }
+    return raw;
+  };
+  const list = (name: string, fallback: string): string[] =>
+    str(name, fallback)
+      .split(",")
+      .map(s => s.trim())
+      .filter(s => s !== "");
+
+  const logLevel = str("LOG_LEVEL", "info") as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${logLevel}"`);
+  }
+
+  const brokers = list("KAFKA_BROKERS", "127.0.0.1:9092");
+  for (const b of brokers) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(b)) problems.push(`KAFKA_BROKERS entry "${b}" is not host:port`);
+  }
+  if (brokers.length === 0) problems.push("KAFKA_BROKERS must name at least one broker");
+
+  const topic = str("USER_EVENTS_TOPIC", "user-events");
+  if (!/^[a-zA-Z0-9._-]{1,200}$/.test(topic)) {
+    problems.push(`USER_EVENTS_TOPIC "${topic}" is not a valid Kafka topic name`);
+  }
+
+  const cron = str("REPORT_CRON", "0 8 * * *");
+  const cronFields = cron.split(/\s+/).length;
+  if (cronFields < 5 || cronFields > 6) {
+    problems.push(`REPORT_CRON must have 5 or 6 fields, got "${cron}"`);
+  }
+
+  const smtpUrl = url("SMTP_URL", undefined, ["smtp:", "smtps:"]);
+  const to = list("REPORT_TO", "");
+  if (smtpUrl !== undefined && to.length === 0) {
+    problems.push("REPORT_TO must list at least one recipient when SMTP_URL is set");
+  }
+  for (const address of to) {
+    if (!/^[^\s@<>]+@[^\s@<>]+$/.test(address))
+      problems.push(`REPORT_TO entry "${address}" is not an email address`);
+  }
+
+  const config: Config = {
+    http: {
+      host: str("HTTP_HOST", "0.0.0.0"),
+      port: int("HTTP_PORT", 8000, 1, 65535),
+      bodyLimitBytes: int("HTTP_BODY_LIMIT_BYTES", 1024 * 1024, 1024, 256 * 1024 * 1024),
+    },
+    moleculer: {
+      namespace: str("MOLECULER_NAMESPACE", "event-pipeline"),
+      amqpUrl: url("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672", ["amqp:", "amqps:"]) ?? "",
+      prefetch: int("AMQP_PREFETCH", 100, 1, 10_000),
+      requestTimeoutMs: int("RPC_TIMEOUT_MS", 10_000, 100, 600_000),
+      logLevel,
+    },
+    kafka: {
+      brokers,
+      clientId: str("KAFKA_CLIENT_ID", "event-pipeline"),
+      topic,
+      partitions: int("KAFKA_PARTITIONS", 3, 1, 1000),
+      groupId: str("USERSTATS_GROUP", "userstats"),
+    },
+    dataDir: path.resolve(str("DATA_DIR", "./data")),
+    submit: {
+      max: int("SUBMIT_MAX", 1_000_000, 1, 1_000_000_000),
+      chunkSize: int("PRODUCE_CHUNK", 5000, 1, 100_000),
+    },
+    generator: { seed: optional("SEED") },
+    report: {
+      cron,
+      smtpUrl,
+      from: str("REPORT_FROM", "Event pipeline <reports@event-pipeline.local>"),
+      to,
+    },
+    startupTimeoutMs: int("STARTUP_TIMEOUT_MS", 60_000, 1000, 3_600_000),
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(o: T): Readonly<T> {
+  for (const v of Object.values(o)) {
+    if (typeof v === "object" && v !== null && !Object.isFrozen(v)) deepFreeze(v as object);
+  }
+  return Object.freeze(o);
+}
+
+/** A URL safe to log: the password, if any, replaced by "***". */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "<invalid url>";
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Named error classes. Each has a stable `type` string and an HTTP-like `code`; the gateway turns them
+ * into `{ error: { type, message, data } }` with that status. Infra failures extend the retryable class.
+ */
+import { Errors } from "moleculer";
+
+/** A record or request body that is not a valid event. */
+export class InvalidEventError extends Errors.MoleculerClientError {
+  constructor(message: string, data?: unknown) {
+    super(message, 422, "INVALID_EVENT", data);
+    this.name = "InvalidEventError";
+  }
+}
+
+/** A `/jobs/:id` lookup for a job this node never accepted. */
+export class JobNotFoundError extends Errors.MoleculerClientError {
+  constructor(id: string) {
+    super(`No job with id "${id}"`, 404, "JOB_NOT_FOUND", { id });
+    this.name = "JobNotFoundError";
+  }
+}
+
+/** A dependency (Kafka, SQLite, SMTP) cannot be reached right now; retrying later may work. */
+export class DependencyUnavailableError extends Errors.MoleculerRetryableError {
+  constructor(dependency: string, message: string) {
+    super(`${dependency} is unavailable: ${message}`, 503, "DEPENDENCY_UNAVAILABLE", {
+      dependency,
+    });
+    this.name = "DependencyUnavailableError";
+  }
+}
+
+/** The service is shutting down and takes no new work. */
+export class ShuttingDownError extends Errors.MoleculerRetryableError {
+  constructor(service: string) {
+    super(`${service} is shutting down`, 503, "SHUTTING_DOWN", { service });
+    this.name = "ShuttingDownError";
+  }
+}

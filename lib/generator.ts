@@ -1,0 +1,70 @@
+/**
+ * Generates realistic user events. Event `i` of a job is a pure function of (job seed, i), so a job
+ * interrupted half-way can resume and re-produce the same events (same ids: harmless downstream).
+ */
+import { randomUUID } from "node:crypto";
+import type { Places } from "./places";
+import { seedFromString, streamAt, type Seed } from "./prng";
+import type { UserEvent } from "./user-event";
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+function hex32(w: number): string {
+  return (
+    (HEX[(w >>> 24) & 0xff] as string) +
+    (HEX[(w >>> 16) & 0xff] as string) +
+    (HEX[(w >>> 8) & 0xff] as string) +
+    (HEX[w & 0xff] as string)
+  );
+}
+
+/** A version-4-shaped UUID from four random 32-bit words. */
+export function uuidFromWords(w0: number, w1: number, w2: number, w3: number): string {
+  const w1v = ((w1 & 0xffff0fff) | 0x00004000) >>> 0; // version 4
+  const w2v = ((w2 & 0x3fffffff) | 0x80000000) >>> 0; // RFC 4122 variant
+  const s1 = hex32(w1v);
+  const s2 = hex32(w2v);
+  return `${hex32(w0)}-${s1.slice(0, 4)}-${s1.slice(4)}-${s2.slice(0, 4)}-${s2.slice(4)}${hex32(w3)}`;
+}
+
+/**
+ * The seed of one job: derived from SEED and the job's sequence number when SEED is set (so a run
+ * is reproducible), random otherwise.
+ */
+export function jobSeed(seed: string | undefined, jobSequence: number): string {
+  return seed === undefined ? randomUUID() : `${seed}:${jobSequence}`;
+}
+
+export interface UserEventGenerator {
+  /** Events start … start+count-1 of the job with this seed, stamped with `now`. */
+  generate(jobSeedText: string, start: number, count: number, now?: Date): UserEvent[];
+}
+
+/** A generator drawing places from the given weighted table. */
+export function createUserEventGenerator(places: Places): UserEventGenerator {
+  const seeds = new Map<string, Seed>();
+  return {
+    generate(jobSeedText, start, count, now = new Date()) {
+      let seed = seeds.get(jobSeedText);
+      if (seed === undefined) {
+        seed = seedFromString(jobSeedText);
+        if (seeds.size > 1000) seeds.clear();
+        seeds.set(jobSeedText, seed);
+      }
+      const datetime = now.toISOString();
+      const events: UserEvent[] = new Array<UserEvent>(count);
+      for (let k = 0; k < count; k++) {
+        const next = streamAt(seed, start + k);
+        const id = uuidFromWords(next(), next(), next(), next());
+        const place = places.pick(next() / 0x1_0000_0000);
+        const postCode = place.zips[next() % place.zips.length] as string;
+        events[k] = {
+          id,
+          address: { city: place.city, state: place.state, country: "US", postCode },
+          datetime,
+        };
+      }
+      return events;
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * Turns any error reaching the gateway into the HTTP answer `{ error: { type, message, data } }`:
+ * client errors keep their 4xx code and details; an unreachable, timed-out or overloaded service
+ * becomes 503 with Retry-After; anything else is a 500 that reveals no internals.
+ */
+
+export interface HttpError {
+  status: number;
+  headers: Record<string, string>;
+  body: { error: { type: string; message: string; data?: unknown } };
+}
+
+interface ErrorLike {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+  type?: unknown;
+  data?: unknown;
+  status?: unknown;
+  retryable?: unknown;
+}
+
+/** Moleculer errors meaning "the service cannot be reached right now". */
+const UNAVAILABLE_TYPES = new Set([
+  "SERVICE_NOT_FOUND",
+  "SERVICE_NOT_AVAILABLE",
+  "REQUEST_TIMEOUT",
+  "REQUEST_REJECTED",
+  "QUEUE_FULL",
+  "BAD_GATEWAY",
+  "DEPENDENCY_UNAVAILABLE",
+  "SHUTTING_DOWN",
+]);
+
+/** body-parser (used by moleculer-web) reports its failures with these `type`s. */
+const BODY_PARSER_TYPES: Record<string, { status: number; type: string; message: string }> = {
+  "entity.parse.failed": {
+    status: 400,
+    type: "MALFORMED_JSON",
+    message: "The request body is not valid JSON.",
+  },
+  "entity.too.large": {
+    status: 413,
+    type: "PAYLOAD_TOO_LARGE",
+    message: "The request body is too large.",
+  },
+  "encoding.unsupported": {
+    status: 415,
+    type: "UNSUPPORTED_ENCODING",
+    message: "Unsupported content encoding.",
+  },
+  "charset.unsupported": {
+    status: 415,
+    type: "UNSUPPORTED_CHARSET",
+    message: "Unsupported charset.",
+  },
+  "request.aborted": { status: 400, type: "REQUEST_ABORTED", message: "The request was aborted." },
+};
+
+export const RETRY_AFTER_SECONDS = 5;
+
+/** The HTTP answer for an error; `internal` is true when it should be logged as a server fault. */
+export function toHttpError(err: unknown): HttpError & { internal: boolean } {
+  const e = (typeof err === "object" && err !== null ? err : {}) as ErrorLike;
+  const type = typeof e.type === "string" ? e.type : undefined;
+  const code =
+    typeof e.code === "number" ? e.code : typeof e.status === "number" ? e.status : undefined;
+  const message = typeof e.message === "string" ? e.message : "Error";
+  const json = { "Content-Type": "application/json; charset=utf-8" };
+
+  const parserError = type !== undefined ? BODY_PARSER_TYPES[type] : undefined;
+  if (parserError !== undefined) {
+    return {
+      status: parserError.status,
+      headers: json,
+      body: { error: { type: parserError.type, message: parserError.message } },
+      internal: false,
+    };
+  }
+
+  if (type !== undefined && UNAVAILABLE_TYPES.has(type)) {
+    return {
+      status: 503,
+      headers: { ...json, "Retry-After": String(RETRY_AFTER_SECONDS) },
+      body: {
+        error: {
+          type: "SERVICE_UNAVAILABLE",
+          message: "A service needed for this request is unavailable; retry later.",
+          data: { cause: type, detail: message },
+        },
+      },
+      internal: false,
+    };
+  }
+
+  if (code !== undefined && code >= 400 && code < 500) {
+    const body: HttpError["body"] = { error: { type: type ?? "CLIENT_ERROR", message } };
+    if (e.data !== undefined && e.data !== null) body.error.data = e.data;
+    return { status: code, headers: json, body, internal: false };
+  }
+
+  return {
+    status: 500,
+    headers: json,
+    body: { error: { type: "INTERNAL_ERROR", message: "Internal server error." } },
+    internal: true,
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * Runs submit jobs in the background: generates each job's events chunk by chunk, produces each chunk,
+ * and records progress after Kafka acknowledged it. Memory is bounded by a shared budget of events in
+ * flight, whatever the number or size of jobs. A chunk that fails to produce is retried with backoff;
+ * on stop, each job finishes the chunk in flight and is resumed from its stored progress next start.
+ */
+import { setTimeout as delay } from "node:timers/promises";
+import type { JobStore, StoredJob } from "./job-store";
+import type { Log } from "./log";
+import { Semaphore } from "./semaphore";
+
+export interface JobRunnerOptions<M> {
+  store: JobStore;
+  chunkSize: number;
+  /** Events generated but not yet acknowledged, across all jobs. */
+  maxBufferedEvents: number;
+  /** Builds the messages of events start … start+count-1 of a job. */
+  makeMessages: (job: StoredJob, start: number, count: number) => M[];
+  send: (messages: M[]) => Promise<void>;
+  log: Log;
+  /** A job whose chunk keeps failing for this long is marked failed. Default 15 minutes. */
+  failAfterMs?: number;
+}
+
+export class JobRunner<M> {
+  private readonly budget: Semaphore;
+  private readonly tasks = new Map<string, Promise<void>>();
+  private readonly abort = new AbortController();
+  /** Events acknowledged since start (all jobs). */
+  eventsProduced = 0;
+
+  constructor(private readonly opts: JobRunnerOptions<M>) {
+    this.budget = new Semaphore(opts.maxBufferedEvents);
+  }
+
+  /** Runs the job in the background (no-op if it already runs). */
+  start(job: StoredJob): void {
+    if (this.tasks.has(job.id) || this.abort.signal.aborted) return;
+    const task = this.run(job)
+      .catch((err: unknown) => {
+        this.opts.log.error("Submit job stopped on an unexpected error.", {
+          jobId: job.id,
+          error: String(err),
+        });
+      })
+      .finally(() => this.tasks.delete(job.id));
+    this.tasks.set(job.id, task);
+  }
+
+  /** Jobs currently running in this process. */
+  get active(): number {
+    return this.tasks.size;
+  }
+
+  /** Lets every job finish the chunk it has in flight, then returns. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled([...this.tasks.values()]);
+  }
+
+  private async run(job: StoredJob): Promise<void> {
+    const { store, chunkSize, log } = this.opts;
+    const signal = this.abort.signal;
+    let produced = job.produced;
+    while (produced < job.total && !signal.aborted) {
+      const count = Math.min(chunkSize, job.total - produced);
+      await this.budget.acquire(count);
+      try {
+        if (signal.aborted) break;
+        const messages = this.opts.makeMessages(job, produced, count);
+        const sent = await this.sendWithRetry(job, messages);
+        if (!sent) return;
+        produced += count;
+        this.eventsProduced += count;
+        store.update(job.id, produced, produced >= job.total ? "done" : "running");
+      } finally {
+        this.budget.release(count);
+      }
+    }
+    if (produced >= job.total) log.debug("Submit job done.", { jobId: job.id, total: job.total });
+    else
+      log.info("Submit job paused for shutdown; it resumes at next start.", {
+        jobId: job.id,
+        produced,
+      });
+  }
+
+  /** True once sent; false if the job was marked failed or the runner is stopping. */
+  private async sendWithRetry(job: StoredJob, messages: M[]): Promise<boolean> {
+    const failAfter = this.opts.failAfterMs ?? 15 * 60_000;
+    const started = Date.now();
+    let wait = 500;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.opts.send(messages);
+        return true;
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        if (Date.now() - started > failAfter) {
+          this.opts.log.error("Submit job failed: Kafka kept refusing its events.", {
+            jobId: job.id,
+            error,
+          });
+          this.opts.store.update(
+            job.id,
+            this.opts.store.get(job.id)?.produced ?? 0,
+            "failed",
+            error,
+          );
+          return false;
+        }
+        if (this.abort.signal.aborted) return false;
+        this.opts.log.warn(
+          `Producing a chunk failed (attempt ${attempt}); retrying in ${wait} ms.`,
+          {
+            jobId: job.id,
+            error,
+          },
+        );
+        await delay(wait, undefined, { signal: this.abort.signal }).catch(() => undefined);
+        wait = Math.min(wait * 2, 10_000);
+      }
+    }
+  }
+}

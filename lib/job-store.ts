@@ -1,0 +1,130 @@
+/**
+ * Submit jobs of userevents, persisted in SQLite so that a job answered with 202 survives a restart:
+ * its seed and progress are stored, and event i of a job is always the same event.
+ */
+import { randomUUID } from "node:crypto";
+import { openDatabase, pingDatabase, type Db } from "./sqlite";
+
+export type JobState = "running" | "done" | "failed";
+
+export interface Job {
+  id: string;
+  state: JobState;
+  total: number;
+  produced: number;
+  createdAt: string;
+  updatedAt: string;
+  error?: string;
+}
+
+/** A job with its generator seed (kept inside the service). */
+export interface StoredJob extends Job {
+  seq: number;
+  seed: string;
+}
+
+interface JobRow {
+  id: string;
+  seq: number;
+  seed: string;
+  state: JobState;
+  total: number;
+  produced: number;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function fromRow(r: JobRow): StoredJob {
+  const job: StoredJob = {
+    id: r.id,
+    seq: r.seq,
+    seed: r.seed,
+    state: r.state,
+    total: r.total,
+    produced: r.produced,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+  if (r.error !== null) job.error = r.error;
+  return job;
+}
+
+/** The public view of a job (no seed). */
+export function publicJob(job: StoredJob): Job {
+  const { seq: _seq, seed: _seed, ...rest } = job;
+  return rest;
+}
+
+export class JobStore {
+  readonly db: Db;
+  private readonly stmts;
+
+  constructor(readonly file: string) {
+    this.db = openDatabase(file);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS jobs (
+      id TEXT PRIMARY KEY,
+      seq INTEGER NOT NULL UNIQUE,
+      seed TEXT NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed')),
+      total INTEGER NOT NULL,
+      produced INTEGER NOT NULL DEFAULT 0,
+      error TEXT,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, updated_at);`);
+    this.stmts = {
+      nextSeq: this.db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM jobs"),
+      insert: this.db.prepare(
+        `INSERT INTO jobs (id, seq, seed, state, total, produced, created_at, updated_at)
+         VALUES (@id, @seq, @seed, 'running', @total, 0, @now, @now)`,
+      ),
+      get: this.db.prepare("SELECT * FROM jobs WHERE id = ?"),
+      running: this.db.prepare("SELECT * FROM jobs WHERE state = 'running' ORDER BY seq"),
+      progress: this.db.prepare(
+        "UPDATE jobs SET produced = ?, state = ?, error = ?, updated_at = ? WHERE id = ?",
+      ),
+      prune: this.db.prepare("DELETE FROM jobs WHERE state != 'running' AND updated_at < ?"),
+    };
+  }
+
+  /** Creates a running job; `seedFor(seq)` gives its generator seed from its sequence number. */
+  create(total: number, seedFor: (seq: number) => string): StoredJob {
+    return this.db.transaction(() => {
+      const { seq } = this.stmts.nextSeq.get() as { seq: number };
+      const now = new Date().toISOString();
+      const id = randomUUID();
+      this.stmts.insert.run({ id, seq, seed: seedFor(seq), total, now });
+      return fromRow(this.stmts.get.get(id) as JobRow);
+    })();
+  }
+
+  get(id: string): StoredJob | undefined {
+    const row = this.stmts.get.get(id) as JobRow | undefined;
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  /** Jobs not finished yet, oldest first (resumed at start-up). */
+  running(): StoredJob[] {
+    return (this.stmts.running.all() as JobRow[]).map(fromRow);
+  }
+
+  /** Records progress; the state follows from it unless the job failed. */
+  update(id: string, produced: number, state: JobState, error?: string): void {
+    this.stmts.progress.run(produced, state, error ?? null, new Date().toISOString(), id);
+  }
+
+  /** Deletes finished jobs last updated before the given time; returns how many. */
+  prune(before: Date): number {
+    return this.stmts.prune.run(before.toISOString()).changes;
+  }
+
+  ping(): void {
+    pingDatabase(this.db);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Broker options shared by the three service processes (api, userevents, userstats), built from the
+ * typed config. moleculer-runner loads the compiled file; tests call brokerOptions() directly.
+ */
+import type { BrokerOptions } from "moleculer";
+import { loadConfig, type Config } from "./lib/config";
+
+/** Options of one service broker; `overrides` lets tests replace single fields. */
+export function brokerOptions(
+  config: Config,
+  overrides: Partial<BrokerOptions> = {},
+): BrokerOptions {
+  return {
+    namespace: config.moleculer.namespace,
+    logger: {
+      type: "Console",
+      options: {
+        level: config.moleculer.logLevel,
+        formatter: "short",
+        colors: process.stdout.isTTY,
+      },
+    },
+    transporter: {
+      type: "AMQP",
+      options: {
+        url: config.moleculer.amqpUrl,
+        // moleculer acks a request only when the action ends: prefetch 1 serialises every node.
+        prefetch: config.moleculer.prefetch,
+        // amqplib leaves Nagle's algorithm on; without noDelay each call waits ~40 ms for an ACK.
+        socketOptions: { noDelay: true },
+        // Queues of a node that is gone are deleted after 2 minutes (the default of moleculer).
+        autoDeleteQueues: true,
+      },
+    },
+    requestTimeout: config.moleculer.requestTimeoutMs,
+    // On stop, wait for the requests in progress before the services' stopped() run.
+    tracking: { enabled: true, shutdownTimeout: 15_000 },
+    heartbeatInterval: 5,
+    heartbeatTimeout: 15,
+    metrics: { enabled: false },
+    tracing: { enabled: false },
+    ...overrides,
+  };
+}
+
+export default brokerOptions(loadConfig());

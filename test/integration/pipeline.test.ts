@@ -1,0 +1,189 @@
+// The whole pipeline on real parts: HTTP → api → RabbitMQ RPC → userevents → Kafka → userstats →
+// SQLite → report, and the report emailed to a real SMTP receiver.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../../lib/retry";
+import type { Report } from "../../lib/report";
+import { userEventCodec, type UserEvent } from "../../lib/user-event";
+import { dlqTopic } from "../../services/userstats.service";
+import { deleteTopics, produceRaw, readTopic } from "../helpers/kafka";
+import { startSmtpReceiver, type SmtpReceiver } from "../helpers/smtp";
+import { http, startSystem, type TestSystem } from "../helpers/system";
+
+let sys: TestSystem;
+let smtp: SmtpReceiver;
+
+const report = async (): Promise<Report> => (await http(sys.baseUrl, "/report")).body as Report;
+
+beforeAll(async () => {
+  smtp = await startSmtpReceiver();
+  sys = await startSystem({
+    SMTP_URL: smtp.url,
+    REPORT_TO: "manager@example.com,analyst@example.com",
+    REPORT_FROM: "Reports <reports@example.com>",
+    SEED: "pipeline-test",
+  });
+});
+
+afterAll(async () => {
+  await sys?.stop();
+  await smtp?.close();
+  if (sys) await deleteTopics([sys.config.kafka.topic, dlqTopic(sys.config.kafka.topic)]);
+});
+
+describe("pipeline", () => {
+  it("reports healthy when every service reaches RabbitMQ, Kafka and SQLite", async () => {
+    const res = await http(sys.baseUrl, "/healthcheck");
+    expect(res.status).toBe(200);
+    const body = res.body as { status: string; checks: Record<string, { ok: boolean }> };
+    expect(body.status).toBe("ok");
+    for (const name of [
+      "rabbitmq",
+      "userevents.kafka",
+      "userevents.sqlite",
+      "userstats.kafka",
+      "userstats.sqlite",
+      "userstats.consumer",
+    ]) {
+      expect(body.checks[name]?.ok, name).toBe(true);
+    }
+  });
+
+  it("turns GET /submit/25 into 25 counted users whose per-city counts match the produced events", async () => {
+    const before = await report();
+    const res = await http(sys.baseUrl, "/submit/25");
+    expect(res.status).toBe(202);
+    const { accepted, jobId } = res.body as { accepted: number; jobId: string };
+    expect(accepted).toBe(25);
+    expect(res.headers.get("location")).toBe(`/jobs/${jobId}`);
+
+    const after = await waitFor(
+      async () => {
+        const r = await report();
+        return r.total === before.total + 25 ? r : undefined;
+      },
+      30_000,
+      "the report to count 25 more users",
+    );
+
+    // What actually went over Kafka, read back independently of the service.
+    const records = await readTopic(sys.config.kafka.topic, before.total + 25);
+    const events = records.map(r => userEventCodec.decode(r.value));
+    expect(new Set(events.map(e => e.id)).size).toBe(before.total + 25);
+    const expected: Record<string, number> = {};
+    for (const e of events) expected[e.address.city] = (expected[e.address.city] ?? 0) + 1;
+    expect(after.stats).toEqual(expected);
+    // Biggest first.
+    const counts = Object.values(after.stats);
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+
+    const job = await http(sys.baseUrl, `/jobs/${jobId}`);
+    expect(job.status).toBe(200);
+    expect(job.body).toMatchObject({ id: jobId, state: "done", total: 25, produced: 25 });
+  });
+
+  it("counts an event delivered twice once", async () => {
+    const before = await report();
+    const event: UserEvent = {
+      id: "3b0f6c1e-8a53-4c3e-9d2f-0a1b2c3d4e5f",
+      address: { city: "Duplicateville", state: "TX", country: "US", postCode: "75001" },
+      datetime: new Date().toISOString(),
+    };
+    const record = { key: event.id, value: userEventCodec.encode(event) };
+    await produceRaw(sys.config.kafka.topic, [record, record]);
+    await produceRaw(sys.config.kafka.topic, [record]);
+    // A marker event produced after the duplicates: once it is counted, so are they.
+    const marker: UserEvent = {
+      ...event,
+      id: "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+      address: { ...event.address, city: "Markerton" },
+    };
+    await produceRaw(sys.config.kafka.topic, [
+      { key: marker.id, value: userEventCodec.encode(marker) },
+    ]);
+    const after = await waitFor(
+      async () => {
+        const r = await report();
+        return r.stats.Markerton === 1 ? r : undefined;
+      },
+      30_000,
+      "the marker event to be counted",
+    );
+    expect(after.total).toBe(before.total + 2);
+    expect(after.stats.Duplicateville).toBe(1);
+  });
+
+  it("sends a record that is not a valid event to the dead-letter topic and keeps consuming", async () => {
+    const before = await report();
+    await produceRaw(sys.config.kafka.topic, [
+      { key: "bad-1", value: "{not json" },
+      {
+        key: "bad-2",
+        value: JSON.stringify({ id: "not-a-uuid", address: {}, datetime: "yesterday" }),
+      },
+    ]);
+    const good: UserEvent = {
+      id: "0e5c8f0a-2d3b-4f6a-8b7c-9d0e1f2a3b4c",
+      address: { city: "Aftertown", state: "OH", country: "US", postCode: "43004" },
+      datetime: new Date().toISOString(),
+    };
+    await produceRaw(sys.config.kafka.topic, [
+      { key: good.id, value: userEventCodec.encode(good) },
+    ]);
+    await waitFor(
+      async () => (await report()).stats.Aftertown === 1,
+      30_000,
+      "the valid event after the bad ones",
+    );
+    expect((await report()).total).toBe(before.total + 1);
+
+    const dead = await readTopic(dlqTopic(sys.config.kafka.topic), 2);
+    const byKey = new Map(dead.map(m => [m.key?.toString(), m]));
+    expect(byKey.get("bad-1")?.value?.toString()).toBe("{not json");
+    const headers = byKey.get("bad-2")?.headers ?? {};
+    expect(String(headers["dlq-reason"])).toMatch(/not a valid user event/i);
+    expect(String(headers["dlq-source-topic"])).toBe(sys.config.kafka.topic);
+    expect(String(headers["dlq-details"])).toMatch(/uuid/i);
+  });
+
+  it("emails the report on POST /report/send to every recipient", async () => {
+    const current = await report();
+    const res = await http(sys.baseUrl, "/report/send", { method: "POST" });
+    expect(res.status).toBe(200);
+    const body = res.body as { delivery: { via: string; to: string[] }; report: Report };
+    expect(body.delivery.via).toBe("smtp");
+    expect(body.report.total).toBe(current.total);
+
+    const mail = await waitFor(() => smtp.mails.at(-1), 10_000, "the report email");
+    expect(mail.envelopeTo.sort()).toEqual(["analyst@example.com", "manager@example.com"]);
+    expect(mail.parsed.from?.text).toContain("reports@example.com");
+    expect(mail.parsed.subject).toContain(body.report.timestamp.slice(0, 10));
+    expect(mail.parsed.text).toContain(`Distinct users: ${current.total}`);
+    const [topCity, topCount] = Object.entries(current.stats)[0] ?? ["", 0];
+    expect(mail.parsed.text).toMatch(new RegExp(`${topCity}\\s+${topCount}`));
+  });
+
+  it.each([
+    ["0", "numberMin"],
+    ["-1", "integer"],
+    ["abc", "integer"],
+    ["1.5", "integer"],
+    ["1e3", "integer"],
+    ["1000001", "numberMax"],
+    ["9999999999999", "numberMax"],
+  ])("answers 422 for /submit/%s", async (n, type) => {
+    const res = await http(sys.baseUrl, `/submit/${n}`);
+    expect(res.status).toBe(422);
+    const body = res.body as { error: { type: string; data: { type: string; field: string }[] } };
+    expect(body.error.type).toBe("VALIDATION_ERROR");
+    expect(body.error.data[0]).toMatchObject({ field: "n", type });
+  });
+
+  it("answers 404 as JSON for an unknown job and an unknown route", async () => {
+    const job = await http(sys.baseUrl, "/jobs/0000");
+    expect(job.status).toBe(404);
+    expect(job.body).toMatchObject({ error: { type: "JOB_NOT_FOUND" } });
+    const route = await http(sys.baseUrl, "/nope");
+    expect(route.status).toBe(404);
+    expect(route.body).toMatchObject({ error: { type: "NOT_FOUND" } });
+  });
+});

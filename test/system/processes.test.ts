@@ -1,0 +1,108 @@
+// The system as a user runs it: scripts/services.sh starts the three built services as separate
+// processes (what `make up` does), with reports mailed to the MailDev that scripts/test.sh started.
+// Then: submit, report, send, and a clean stop that leaves no process behind.
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { projectRoot } from "../../lib/paths";
+import type { Report } from "../../lib/report";
+import { waitFor } from "../../lib/retry";
+import { deleteTopics } from "../helpers/kafka";
+import { freePort, uniqueId } from "../helpers/net";
+import { http } from "../helpers/system";
+
+const run = promisify(execFile);
+const MAILDEV = `http://127.0.0.1:${process.env.MAILDEV_WEB_PORT ?? "1080"}`;
+
+interface MailDevMail {
+  subject: string;
+  to: { address: string }[];
+  text: string;
+}
+
+describe("the services as processes (scripts/services.sh)", () => {
+  const id = uniqueId("sys");
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-run-"));
+  const recipient = `${id}@example.com`;
+  let env: NodeJS.ProcessEnv;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    env = {
+      ...process.env,
+      RUN_DIR: runDir,
+      DATA_DIR: path.join(runDir, "data"),
+      HTTP_PORT: String(port),
+      HTTP_HOST: "127.0.0.1",
+      MOLECULER_NAMESPACE: id,
+      USER_EVENTS_TOPIC: `user-events-${id}`,
+      USERSTATS_GROUP: `userstats-${id}`,
+      REPORT_TO: recipient,
+      REPORT_CRON: "0 0 1 1 *",
+      SMTP_URL: `smtp://127.0.0.1:${process.env.MAILDEV_SMTP_PORT ?? "1025"}/?ignoreTLS=true`,
+    };
+    await run("scripts/services.sh", ["start"], { cwd: projectRoot(), env, timeout: 150_000 });
+  });
+
+  afterAll(async () => {
+    await run("scripts/services.sh", ["stop"], { cwd: projectRoot(), env, timeout: 150_000 }).catch(
+      () => undefined,
+    );
+    await deleteTopics([`user-events-${id}`, `user-events-${id}.dlq`]);
+    fs.rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it("is healthy once start returns", async () => {
+    const res = await http(baseUrl, "/healthcheck");
+    expect(res.status).toBe(200);
+    for (const name of ["api", "userevents", "userstats"]) {
+      expect(fs.existsSync(path.join(runDir, `${name}.pid`)), `${name}.pid`).toBe(true);
+      expect(fs.existsSync(path.join(runDir, `${name}.log`)), `${name}.log`).toBe(true);
+    }
+  });
+
+  it("counts /submit/100 in the report and mails the report to MailDev", async () => {
+    expect((await http(baseUrl, "/submit/100")).status).toBe(202);
+    const report = await waitFor(
+      async () => {
+        const r = (await http(baseUrl, "/report")).body as Report;
+        return r.total === 100 ? r : undefined;
+      },
+      30_000,
+      "100 users in the report",
+    );
+    expect(Object.values(report.stats).reduce((a, b) => a + b, 0)).toBe(100);
+
+    const sent = await http(baseUrl, "/report/send", { method: "POST" });
+    expect(sent.status).toBe(200);
+    const mail = await waitFor(
+      async () => {
+        const all = (await (await fetch(`${MAILDEV}/api/email`)).json()) as MailDevMail[];
+        return all.find(m => m.to.some(t => t.address === recipient));
+      },
+      15_000,
+      "the report in MailDev",
+    );
+    expect(mail.subject).toMatch(/^User stats report, \d{4}-\d{2}-\d{2}: 100 users$/);
+    expect(mail.text).toContain("Distinct users: 100");
+  });
+
+  it("stops cleanly on SIGTERM: every process exits and logs its clean stop", async () => {
+    const pids = ["api", "userevents", "userstats"].map(n =>
+      Number(fs.readFileSync(path.join(runDir, `${n}.pid`), "utf8")),
+    );
+    await run("scripts/services.sh", ["stop"], { cwd: projectRoot(), env, timeout: 150_000 });
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+    expect(fs.readFileSync(path.join(runDir, "userstats.log"), "utf8")).toContain(
+      "userstats stopped cleanly.",
+    );
+    expect(fs.readFileSync(path.join(runDir, "userevents.log"), "utf8")).toContain(
+      "userevents stopped cleanly.",
+    );
+  });
+});

@@ -1,0 +1,84 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, redactUrl } from "../../lib/config";
+
+describe("loadConfig", () => {
+  it("has working defaults for a local run", () => {
+    const c = loadConfig({});
+    expect(c.http.port).toBe(8000);
+    expect(c.moleculer.amqpUrl).toBe("amqp://guest:guest@127.0.0.1:5672");
+    expect(c.moleculer.prefetch).toBe(100);
+    expect(c.kafka.brokers).toEqual(["127.0.0.1:9092"]);
+    expect(c.kafka.topic).toBe("user-events");
+    expect(c.kafka.groupId).toBe("userstats");
+    expect(c.submit.max).toBe(1_000_000);
+    expect(c.dataDir).toBe(path.resolve("./data"));
+    expect(c.report.smtpUrl).toBeUndefined();
+    expect(c.generator.seed).toBeUndefined();
+    expect(Object.isFrozen(c.kafka)).toBe(true);
+  });
+
+  it("parses lists, numbers and URLs", () => {
+    const c = loadConfig({
+      HTTP_PORT: "9000",
+      KAFKA_BROKERS: "k1:9092, k2:9093",
+      SUBMIT_MAX: "50",
+      SMTP_URL: "smtp://user:secret@mail.example.com:587",
+      REPORT_TO: "a@example.com, b@example.com",
+      SEED: "42",
+      DATA_DIR: "/var/lib/pipeline",
+    });
+    expect(c.http.port).toBe(9000);
+    expect(c.kafka.brokers).toEqual(["k1:9092", "k2:9093"]);
+    expect(c.submit.max).toBe(50);
+    expect(c.report.to).toEqual(["a@example.com", "b@example.com"]);
+    expect(c.generator.seed).toBe("42");
+    expect(c.dataDir).toBe("/var/lib/pipeline");
+  });
+
+  it("treats empty values as unset", () => {
+    expect(loadConfig({ HTTP_PORT: "", SEED: "  " }).http.port).toBe(8000);
+    expect(loadConfig({ SEED: "  " }).generator.seed).toBeUndefined();
+  });
+
+  it("reports every bad variable at once", () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        HTTP_PORT: "eighty",
+        SUBMIT_MAX: "0",
+        KAFKA_BROKERS: "no-port",
+        LOG_LEVEL: "loud",
+        SMTP_URL: "http://mail",
+        USER_EVENTS_TOPIC: "bad topic!",
+        REPORT_CRON: "* *",
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join("\n");
+    for (const name of [
+      "HTTP_PORT",
+      "SUBMIT_MAX",
+      "KAFKA_BROKERS",
+      "LOG_LEVEL",
+      "SMTP_URL",
+      "USER_EVENTS_TOPIC",
+      "REPORT_CRON",
+      "REPORT_TO",
+    ]) {
+      expect(problems).toContain(name);
+    }
+  });
+
+  it("requires recipients when SMTP is configured", () => {
+    expect(() => loadConfig({ SMTP_URL: "smtp://127.0.0.1:1025" })).toThrow(/REPORT_TO/);
+    expect(() => loadConfig({ REPORT_TO: "not-an-address" })).toThrow(/REPORT_TO/);
+  });
+
+  it("redacts passwords in URLs for logs", () => {
+    expect(redactUrl("smtp://user:secret@mail:587")).toBe("smtp://user:***@mail:587");
+    expect(redactUrl("nonsense")).toBe("<invalid url>");
+  });
+});

@@ -1,0 +1,47 @@
+import { Errors } from "moleculer";
+import { describe, expect, it } from "vitest";
+import { DependencyUnavailableError, JobNotFoundError } from "../../lib/errors";
+import { toHttpError } from "../../lib/http-errors";
+
+describe("toHttpError", () => {
+  it("keeps client errors with their code, type and data", () => {
+    const e = toHttpError(new Errors.ValidationError("bad", "VALIDATION_ERROR", [{ field: "n" }]));
+    expect(e.status).toBe(422);
+    expect(e.body).toEqual({
+      error: { type: "VALIDATION_ERROR", message: "bad", data: [{ field: "n" }] },
+    });
+    expect(toHttpError(new JobNotFoundError("x")).status).toBe(404);
+  });
+
+  it.each([
+    new Errors.ServiceNotFoundError({ action: "userevents.submit" }),
+    new Errors.ServiceNotAvailableError({ action: "userevents.submit" }),
+    new Errors.RequestTimeoutError({ action: "userevents.submit", nodeID: "n1" }),
+    // Missing from moleculer's typings, present at run time.
+    new (
+      Errors as unknown as { BrokerDisconnectedError: new () => Error }
+    ).BrokerDisconnectedError(),
+    new DependencyUnavailableError("Kafka", "down"),
+  ])("turns an unreachable service into 503 with Retry-After (%#)", err => {
+    const e = toHttpError(err);
+    expect(e.status).toBe(503);
+    expect(e.headers["Retry-After"]).toBe("5");
+    expect(e.body.error.type).toBe("SERVICE_UNAVAILABLE");
+  });
+
+  it.each([
+    ["entity.parse.failed", 400, "MALFORMED_JSON"],
+    ["entity.too.large", 413, "PAYLOAD_TOO_LARGE"],
+  ])("maps body-parser's %s to %i", (type, status, ours) => {
+    const e = toHttpError(Object.assign(new Error("x"), { type, status }));
+    expect(e.status).toBe(status);
+    expect(e.body.error.type).toBe(ours);
+  });
+
+  it("hides internals of unexpected errors", () => {
+    const e = toHttpError(new TypeError("cannot read properties of undefined (secret path)"));
+    expect(e).toMatchObject({ status: 500, internal: true });
+    expect(JSON.stringify(e.body)).not.toContain("secret");
+    expect(toHttpError("a string").status).toBe(500);
+  });
+});

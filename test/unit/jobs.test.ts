@@ -1,0 +1,122 @@
+// JobStore on a real SQLite file, and JobRunner with an in-memory send function.
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { JobRunner } from "../../lib/job-runner";
+import { JobStore, publicJob } from "../../lib/job-store";
+import { silentLog } from "../../lib/log";
+import { waitFor } from "../../lib/retry";
+import { tempDir } from "../helpers/tmp";
+
+describe("jobs", () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let store: JobStore;
+  beforeEach(() => {
+    tmp = tempDir();
+    store = new JobStore(path.join(tmp.dir, "jobs.sqlite"));
+  });
+  afterEach(() => {
+    store.close();
+    tmp.remove();
+  });
+
+  it("creates jobs with increasing sequence numbers and seeds, and hides the seed publicly", () => {
+    const a = store.create(10, seq => `s:${seq}`);
+    const b = store.create(5, seq => `s:${seq}`);
+    expect([a.seq, b.seq]).toEqual([1, 2]);
+    expect(store.get(a.id)).toMatchObject({
+      state: "running",
+      total: 10,
+      produced: 0,
+      seed: "s:1",
+    });
+    expect(publicJob(store.get(a.id)!)).not.toHaveProperty("seed");
+    expect(store.running().map(j => j.id)).toEqual([a.id, b.id]);
+    expect(store.get("nope")).toBeUndefined();
+  });
+
+  it("runs a job chunk by chunk and records progress after each acknowledged chunk", async () => {
+    const job = store.create(25, () => "seed");
+    const sent: number[][] = [];
+    const runner = new JobRunner<number>({
+      store,
+      chunkSize: 10,
+      maxBufferedEvents: 100,
+      makeMessages: (_job, start, count) => Array.from({ length: count }, (_, i) => start + i),
+      send: messages => {
+        sent.push(messages);
+        return Promise.resolve();
+      },
+      log: silentLog,
+    });
+    runner.start(job);
+    await waitFor(() => store.get(job.id)?.state === "done", 5000, "the job to finish");
+    expect(sent.map(m => m.length)).toEqual([10, 10, 5]);
+    expect(sent.flat()).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect(store.get(job.id)).toMatchObject({ produced: 25, state: "done" });
+    await runner.stop();
+  });
+
+  it("retries a failing chunk, and on stop leaves progress where a restart resumes it", async () => {
+    const job = store.create(30, () => "seed");
+    let calls = 0;
+    const failing = new JobRunner<number>({
+      store,
+      chunkSize: 10,
+      maxBufferedEvents: 100,
+      makeMessages: (_job, start, count) => Array.from({ length: count }, (_, i) => start + i),
+      send: () => {
+        calls++;
+        // The first chunk goes through; after that Kafka is "down".
+        return calls === 1 ? Promise.resolve() : Promise.reject(new Error("down"));
+      },
+      log: silentLog,
+    });
+    failing.start(job);
+    await waitFor(() => calls >= 3, 5000, "a few retries");
+    await failing.stop();
+    expect(store.get(job.id)).toMatchObject({ produced: 10, state: "running" });
+
+    const resumedFrom: number[] = [];
+    const resumed = new JobRunner<number>({
+      store,
+      chunkSize: 10,
+      maxBufferedEvents: 100,
+      makeMessages: (_job, start, count) => {
+        resumedFrom.push(start);
+        return Array.from({ length: count }, (_, i) => start + i);
+      },
+      send: () => Promise.resolve(),
+      log: silentLog,
+    });
+    for (const j of store.running()) resumed.start(j);
+    await waitFor(() => store.get(job.id)?.state === "done", 5000, "the resumed job");
+    expect(resumedFrom).toEqual([10, 20]);
+    await resumed.stop();
+  });
+
+  it("marks a job failed when its chunk keeps failing past failAfterMs", async () => {
+    const job = store.create(5, () => "seed");
+    const runner = new JobRunner<number>({
+      store,
+      chunkSize: 10,
+      maxBufferedEvents: 100,
+      makeMessages: () => [1],
+      send: () => Promise.reject(new Error("topic deleted")),
+      log: silentLog,
+      failAfterMs: 0,
+    });
+    runner.start(job);
+    await waitFor(() => store.get(job.id)?.state === "failed", 5000, "the job to fail");
+    expect(store.get(job.id)?.error).toBe("topic deleted");
+    await runner.stop();
+  });
+
+  it("prunes finished jobs older than a cut-off", () => {
+    const done = store.create(1, () => "s");
+    store.update(done.id, 1, "done");
+    const running = store.create(1, () => "s");
+    expect(store.prune(new Date(Date.now() + 1000))).toBe(1);
+    expect(store.get(done.id)).toBeUndefined();
+    expect(store.get(running.id)).toBeDefined();
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { InvalidEventError } from "../../lib/errors";
+import {
+  isIsoDateTime,
+  parseUserEvent,
+  userEventCodec,
+  validateUserEvent,
+} from "../../lib/user-event";
+
+const valid = {
+  id: "6f1c2f8e-9d3a-4b8e-8f1e-2b4c5d6e7f80",
+  address: { city: "Houston", state: "TX", country: "US", postCode: "77001" },
+  datetime: "2026-11-27T08:00:00.000Z",
+};
+
+describe("user event", () => {
+  it("accepts a valid event and round-trips through the codec", () => {
+    expect(validateUserEvent(structuredClone(valid))).toEqual([]);
+    expect(userEventCodec.decode(userEventCodec.encode(valid))).toEqual(valid);
+    expect(userEventCodec.key(valid)).toBe(valid.id);
+  });
+
+  it.each([
+    ["2026-11-27T08:00:00Z", true],
+    ["2026-11-27T08:00:00.123456+02:00", true],
+    ["2026-11-27T08:00Z", true],
+    ["2026-11-27T08:00:00", false],
+    ["2026-11-27", false],
+    ["2026-13-27T08:00:00Z", false],
+    ["yesterday", false],
+  ])("isIsoDateTime(%s) is %s", (text, ok) => {
+    expect(isIsoDateTime(text)).toBe(ok);
+  });
+
+  it.each([
+    [{ ...valid, id: "nope" }, "id"],
+    [{ ...valid, datetime: "2026-11-27 08:00:00" }, "datetime"],
+    [{ ...valid, address: { ...valid.address, city: "" } }, "address.city"],
+    [{ ...valid, address: { ...valid.address, state: 5 } }, "address.state"],
+    [{ id: valid.id, datetime: valid.datetime }, "address"],
+  ])("names the bad field (%#)", (event, field) => {
+    expect(validateUserEvent(event).map(e => e.field)).toContain(field);
+  });
+
+  it("rejects non-objects", () => {
+    for (const v of [null, 5, "x", [valid]]) expect(validateUserEvent(v)).not.toEqual([]);
+  });
+
+  it("drops unknown fields", () => {
+    const e = parseUserEvent({ ...structuredClone(valid), extra: "x" });
+    expect(e).not.toHaveProperty("extra");
+  });
+
+  it("decodes only JSON events, throwing InvalidEventError with the reasons", () => {
+    expect(() => userEventCodec.decode(Buffer.from("{oops"))).toThrow(InvalidEventError);
+    expect(() => userEventCodec.decode(null)).toThrow(/tombstone/);
+    let error: unknown;
+    try {
+      userEventCodec.decode(Buffer.from(JSON.stringify({ ...valid, id: "x" })));
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(InvalidEventError);
+    expect((error as InvalidEventError).data).toMatchObject({ errors: [{ field: "id" }] });
+  });
+});
