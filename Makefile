@@ -1,0 +1,64 @@
+# Thin wrappers over npm scripts and scripts/*.sh; each target works on its own.
+# The two a new user needs: `make up` (start everything) and `make test` (pass the tests).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help install build up down status run-brokers stop-brokers run-services stop-services \
+        test test-unit test-integration test-faults bench soak lint typecheck clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+# npm ci when node_modules is missing or older than the lock file.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.package-lock.json ## Install npm dependencies (npm ci) if needed
+
+build: install ## Compile TypeScript into dist/ and generate the geography tables
+	npm run -s build
+
+up: build ## Start brokers and the three services in the background; wait until healthy
+	scripts/brokers.sh start
+	scripts/services.sh start
+	@echo "Try: curl -i localhost:8000/submit/10 && curl localhost:8000/report   Mail: http://localhost:1080"
+
+down: ## Stop everything `make up` started
+	scripts/services.sh stop
+	scripts/brokers.sh stop
+
+status: ## Show what runs
+	-scripts/brokers.sh status
+	-scripts/services.sh status
+
+run-brokers: install ## Start RabbitMQ, Kafka and MailDev (docker compose if a Docker engine runs)
+	scripts/brokers.sh start
+
+stop-brokers: ## Stop the brokers
+	scripts/brokers.sh stop
+
+run-services: build ## Run the three services in the foreground (Ctrl-C stops them cleanly)
+	scripts/services.sh run
+
+stop-services: ## Stop services started in the background
+	scripts/services.sh stop
+
+test: build ## Unit + integration tests against real RabbitMQ, Kafka and SMTP
+	scripts/test.sh
+
+test-unit: build ## Unit tests only (no brokers)
+	npx vitest run --project unit
+
+test-integration: build ## Integration tests only
+	scripts/test.sh --project integration
+
+lint: install ## Type-check, lint and check formatting
+	npm run -s typecheck
+	npm run -s lint
+
+typecheck: install
+	npm run -s typecheck
+
+clean: ## Remove build output and local data (not the brokers' jar cache)
+	rm -rf dist generated data .run

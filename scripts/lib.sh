@@ -1,0 +1,70 @@
+# Shared helpers for the start/stop scripts: background processes with pid and log files under
+# RUN_DIR, and bounded waits. Sourced, not run.
+
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+RUN_DIR=${RUN_DIR:-$ROOT/.run}
+mkdir -p "$RUN_DIR"
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# pid_of NAME: the pid recorded for NAME if that process is alive, else nothing.
+pid_of() {
+  local file="$RUN_DIR/$1.pid" pid
+  [ -f "$file" ] || return 1
+  pid=$(cat "$file" 2>/dev/null) || return 1
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    printf '%s' "$pid"
+  else
+    rm -f "$file"
+    return 1
+  fi
+}
+
+# port_open PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_until TIMEOUT_S DESCRIPTION COMMAND...: polls COMMAND every 0.2 s until it succeeds.
+wait_until() {
+  local timeout=$1 what=$2; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@"; do
+    if [ $SECONDS -ge $deadline ]; then
+      say "gave up waiting for $what after ${timeout}s" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# start_bg NAME COMMAND...: starts COMMAND detached, logging to RUN_DIR/NAME.log; no-op if running.
+start_bg() {
+  local name=$1; shift
+  if pid=$(pid_of "$name"); then
+    say "$name already running (pid $pid)"
+    return 0
+  fi
+  # setsid: its own process group, so that Ctrl-C in this shell does not reach it.
+  setsid nohup "$@" >>"$RUN_DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/$name.pid"
+  say "$name started (pid $!, log $RUN_DIR/$name.log)"
+}
+
+# stop_bg NAME [TIMEOUT_S]: SIGTERM, then SIGKILL if still alive after TIMEOUT_S (default 30).
+stop_bg() {
+  local name=$1 timeout=${2:-30} pid
+  if ! pid=$(pid_of "$name"); then
+    say "$name not running"
+    return 0
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_until "$timeout" "$name to stop" bash -c "! kill -0 $pid 2>/dev/null"; then
+    say "$name did not stop after ${timeout}s: killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$RUN_DIR/$name.pid"
+  say "$name stopped"
+}
+
+# docker_engine: true when a Docker engine answers (not just the client).
+docker_engine() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }

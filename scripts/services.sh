@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The three service processes (api, userevents, userstats), each a moleculer node of its own.
+# Usage: scripts/services.sh start|stop|status|run
+#   start  in the background (pid and log in the run folder), then wait until /healthcheck is 200
+#   run    in the foreground with prefixed output; Ctrl-C stops all three cleanly
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+source scripts/dev.env
+
+SERVICES=(userevents userstats api)
+HTTP_PORT=${HTTP_PORT:-8000}
+HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-120}
+RUNNER=(node "$ROOT/node_modules/moleculer/bin/moleculer-runner.js" --config "$ROOT/dist/moleculer.config.js")
+
+[ -f dist/moleculer.config.js ] || die "the project is not built: run make build"
+
+healthy() { curl -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthcheck"; }
+
+case "${1:-}" in
+  start)
+    for s in "${SERVICES[@]}"; do
+      start_bg "$s" "${RUNNER[@]}" "$ROOT/dist/services/$s.service.js"
+    done
+    say "waiting for http://127.0.0.1:$HTTP_PORT/healthcheck (up to ${HEALTH_TIMEOUT}s)"
+    if ! wait_until "$HEALTH_TIMEOUT" "the services to be healthy" healthy; then
+      curl -s "http://127.0.0.1:$HTTP_PORT/healthcheck" >&2 || true
+      for s in "${SERVICES[@]}"; do say "--- $RUN_DIR/$s.log" >&2; tail -n 15 "$RUN_DIR/$s.log" >&2 || true; done
+      die "services are not healthy"
+    fi
+    say "services healthy: http://127.0.0.1:$HTTP_PORT"
+    ;;
+  stop)
+    # The gateway first (no new requests), then the producer side, then the consumer.
+    for s in api userevents userstats; do stop_bg "$s" 40; done
+    ;;
+  status)
+    rc=0
+    for s in "${SERVICES[@]}"; do
+      if pid=$(pid_of "$s"); then say "$s running (pid $pid)"; else say "$s stopped"; rc=1; fi
+    done
+    if healthy; then say "healthcheck: ok"; else say "healthcheck: failing"; rc=1; fi
+    exit $rc
+    ;;
+  run)
+    cmds=()
+    for s in "${SERVICES[@]}"; do
+      printf -v cmd '%q ' "${RUNNER[@]}" "$ROOT/dist/services/$s.service.js"
+      cmds+=("$cmd")
+    done
+    exec node_modules/.bin/concurrently --names "$(IFS=,; echo "${SERVICES[*]}")" \
+      --prefix-colors blue,magenta,green --kill-signal SIGTERM "${cmds[@]}"
+    ;;
+  *) die "usage: $0 start|stop|status|run" ;;
+esac
