@@ -39,9 +39,12 @@ fetch() {
 </project>
 EOF
   rm -rf "$LIBS.tmp"
-  mvn -B -q -Dstyle.color=never -f "$KAFKA_CACHE/pom.xml" \
+  if ! mvn -B -Dstyle.color=never -f "$KAFKA_CACHE/pom.xml" \
     org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$LIBS.tmp"
+    -DincludeScope=runtime -DoutputDirectory="$LIBS.tmp" >"$KAFKA_CACHE/mvn.log" 2>&1; then
+    tail -n 30 "$KAFKA_CACHE/mvn.log" >&2
+    die "Maven could not fetch the Kafka jars (full log: $KAFKA_CACHE/mvn.log)"
+  fi
   rm -rf "$LIBS" && mv "$LIBS.tmp" "$LIBS"
   touch "$KAFKA_CACHE/.complete"
 }

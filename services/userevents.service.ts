@@ -38,6 +38,7 @@ interface UserEventsState {
   runner: JobRunner<Message>;
   generator: UserEventGenerator;
   stopping: boolean;
+  shutdown: Promise<void> | undefined;
 }
 
 export type UserEventsThis = Service & UserEventsState;
@@ -156,16 +157,20 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
       });
     },
 
-    async stopped(this: UserEventsThis) {
-      this.stopping = true;
-      // Reverse order of started(): jobs finish their chunk, the producer flushes, then disconnect.
-      await this.runner?.stop();
-      await this.batching?.close();
-      await this.producer?.disconnect();
-      await this.healthAdmin?.disconnect();
-      await this.admin?.disconnect();
-      this.store?.close();
-      this.logger.info("userevents stopped cleanly.");
+    stopped(this: UserEventsThis) {
+      // A second SIGINT/SIGTERM calls stopped() again: it waits for the first shutdown.
+      this.shutdown ??= (async () => {
+        this.stopping = true;
+        // Reverse order of started(): jobs finish their chunk, the producer flushes, then disconnect.
+        await this.runner?.stop();
+        await this.batching?.close();
+        await this.producer?.disconnect();
+        await this.healthAdmin?.disconnect();
+        await this.admin?.disconnect();
+        this.store?.close();
+        this.logger.info("userevents stopped cleanly.");
+      })();
+      return this.shutdown;
     },
   };
   // The schema is typed with its own `this`; moleculer takes the plain schema type.

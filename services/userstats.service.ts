@@ -36,6 +36,7 @@ interface UserStatsState {
   job: schedule.Job | null;
   /** Reports being sent now (awaited on stop). */
   sending: Set<Promise<unknown>>;
+  shutdown: Promise<void> | undefined;
 }
 
 interface UserStatsMethods {
@@ -231,18 +232,22 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
       });
     },
 
-    async stopped(this: UserStatsThis) {
-      // Reverse order of started(): schedule, reports in flight, consumer (batch done, offsets
-      // committed), producer, admin clients, database.
-      this.job?.cancel();
-      await Promise.allSettled([...this.sending]);
-      this.mailer?.close();
-      await this.consumer?.stop();
-      await this.dlqProducer?.disconnect();
-      await this.healthAdmin?.disconnect();
-      await this.admin?.disconnect();
-      this.store?.close();
-      this.logger.info("userstats stopped cleanly.");
+    stopped(this: UserStatsThis) {
+      // A second SIGINT/SIGTERM calls stopped() again: it waits for the first shutdown.
+      this.shutdown ??= (async () => {
+        // Reverse order of started(): schedule, reports in flight, consumer (batch done, offsets
+        // committed), producer, admin clients, database.
+        this.job?.cancel();
+        await Promise.allSettled([...this.sending]);
+        this.mailer?.close();
+        await this.consumer?.stop();
+        await this.dlqProducer?.disconnect();
+        await this.healthAdmin?.disconnect();
+        await this.admin?.disconnect();
+        this.store?.close();
+        this.logger.info("userstats stopped cleanly.");
+      })();
+      return this.shutdown;
     },
   };
   // The schema is typed with its own `this`; moleculer takes the plain schema type.
