@@ -186,4 +186,24 @@ describe("pipeline", () => {
     expect(route.status).toBe(404);
     expect(route.body).toMatchObject({ error: { type: "NOT_FOUND" } });
   });
+
+  // Last: it stops userstats.
+  it("answers 503 with the failing check, and 503 with Retry-After for its routes, once userstats is gone", async () => {
+    await sys.brokers.userstats.stop();
+    await waitFor(
+      async () => (await http(sys.baseUrl, "/healthcheck")).status === 503,
+      20_000,
+      "the health check to fail",
+    );
+    const health = await http(sys.baseUrl, "/healthcheck");
+    const body = health.body as { status: string; checks: Record<string, { ok: boolean }> };
+    expect(body.status).toBe("fail");
+    expect(body.checks.userstats?.ok).toBe(false);
+    expect(body.checks.userevents?.ok).toBe(true);
+
+    const res = await http(sys.baseUrl, "/report");
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("5");
+    expect(res.body).toMatchObject({ error: { type: "SERVICE_UNAVAILABLE" } });
+  });
 });
