@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 .PHONY: help install build up down status run-brokers stop-brokers run-services stop-services \
-        test test-unit test-integration test-faults bench soak lint typecheck clean
+        test test-unit test-integration test-faults bench soak lint typecheck clean replay sample
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -52,6 +52,13 @@ test-unit: build ## Unit tests only (no brokers)
 
 test-integration: build ## Integration tests only
 	scripts/test.sh --project integration
+
+replay: build ## Replay a file of events: make replay FILE=users.csv [RATE=5000]
+	@test -n "$(FILE)" || { echo "usage: make replay FILE=<file.csv|file.ndjson> [RATE=<events/s>]"; exit 2; }
+	npm run -s replay -- "$(FILE)" $(if $(RATE),--rate $(RATE))
+
+sample: build ## Write a messy sample CSV in the original format: make sample [FILE=sample.csv ROWS=10000]
+	npm run -s sample -- "$(or $(FILE),sample.csv)" --rows "$(or $(ROWS),10000)"
 
 lint: install ## Type-check, lint and check formatting
 	npm run -s typecheck

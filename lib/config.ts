@@ -10,7 +10,7 @@ export interface Config {
   http: {
     host: string;
     port: number;
-    /** Largest accepted request body, in bytes. */
+    /** Largest accepted request body (POST /events), in bytes. */
     bodyLimitBytes: number;
   };
   moleculer: {
@@ -35,6 +35,8 @@ export interface Config {
   generator: {
     /** Makes generated events reproducible; undefined means random. */
     seed: string | undefined;
+    /** Share (0 to 1) of generated events whose address is made realistically messy. */
+    dirtyShare: number;
   };
   report: {
     cron: string;
@@ -77,6 +79,16 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     const n = Number(raw);
     if (n < min || n > max) {
       problems.push(`${name} must be between ${min} and ${max}, got ${n}`);
+      return fallback;
+    }
+    return n;
+  };
+  const fraction = (name: string, fallback: number): number => {
+    const raw = optional(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!/^\d*\.?\d+$/.test(raw) || n < 0 || n > 1) {
+      problems.push(`${name} must be a number from 0 to 1, got "${raw}"`);
       return fallback;
     }
     return n;
@@ -140,7 +152,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     http: {
       host: str("HTTP_HOST", "0.0.0.0"),
       port: int("HTTP_PORT", 8000, 1, 65535),
-      bodyLimitBytes: int("HTTP_BODY_LIMIT_BYTES", 1024 * 1024, 1024, 256 * 1024 * 1024),
+      bodyLimitBytes: int("HTTP_BODY_LIMIT_BYTES", 5 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     },
     moleculer: {
       namespace: str("MOLECULER_NAMESPACE", "event-pipeline"),
@@ -161,7 +173,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       max: int("SUBMIT_MAX", 1_000_000, 1, 1_000_000_000),
       chunkSize: int("PRODUCE_CHUNK", 5000, 1, 100_000),
     },
-    generator: { seed: optional("SEED") },
+    generator: { seed: optional("SEED"), dirtyShare: fraction("GENERATOR_DIRTY_SHARE", 0.1) },
     report: {
       cron,
       smtpUrl,

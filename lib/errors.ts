@@ -37,3 +37,16 @@ export class ShuttingDownError extends Errors.MoleculerRetryableError {
     this.name = "ShuttingDownError";
   }
 }
+
+/** A request body in a format the route does not take. */
+export class UnsupportedMediaTypeError extends Errors.MoleculerClientError {
+  constructor(got: string, accepted: string[]) {
+    super(
+      `Content-Type ${got === "" ? "is missing" : `"${got}" is not supported`}; use ${accepted.join(" or ")}.`,
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+      { accepted },
+    );
+    this.name = "UnsupportedMediaTypeError";
+  }
+}

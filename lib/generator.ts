@@ -3,9 +3,10 @@
  * interrupted half-way can resume and re-produce the same events (same ids: harmless downstream).
  */
 import { randomUUID } from "node:crypto";
+import { makeDirty } from "./dirty";
 import type { Places } from "./places";
 import { seedFromString, streamAt, type Seed } from "./prng";
-import type { UserEvent } from "./user-event";
+import type { Address, UserEvent } from "./user-event";
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
@@ -40,8 +41,18 @@ export interface UserEventGenerator {
   generate(jobSeedText: string, start: number, count: number, now?: Date): UserEvent[];
 }
 
+export interface GeneratorOptions {
+  /** Share (0 to 1) of events whose address is made realistically messy (see lib/dirty.ts). Default 0. */
+  dirtyShare?: number;
+}
+
 /** A generator drawing places from the given weighted table. */
-export function createUserEventGenerator(places: Places): UserEventGenerator {
+export function createUserEventGenerator(
+  places: Places,
+  opts: GeneratorOptions = {},
+): UserEventGenerator {
+  // Compared with a uint32 draw, so that the decision is part of the deterministic stream.
+  const dirtyBelow = Math.round((opts.dirtyShare ?? 0) * 0x1_0000_0000);
   const seeds = new Map<string, Seed>();
   return {
     generate(jobSeedText, start, count, now = new Date()) {
@@ -58,11 +69,9 @@ export function createUserEventGenerator(places: Places): UserEventGenerator {
         const id = uuidFromWords(next(), next(), next(), next());
         const place = places.pick(next() / 0x1_0000_0000);
         const postCode = place.zips[next() % place.zips.length] as string;
-        events[k] = {
-          id,
-          address: { city: place.city, state: place.state, country: "US", postCode },
-          datetime,
-        };
+        const clean = { city: place.city, state: place.state, country: "US", postCode };
+        const address: Address = next() < dirtyBelow ? (makeDirty(clean, next) as Address) : clean;
+        events[k] = { id, address, datetime };
       }
       return events;
     },

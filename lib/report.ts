@@ -1,34 +1,82 @@
-/** Building a stats report from running counts, and rendering it as plain text for email and logs. */
+/** Building a stats report from counts, and rendering it as plain text (email, logs) and CSV. */
+import { stringify } from "csv-stringify/sync";
+import type { ReportDimension } from "./report-query";
+
+export interface CountsWindow {
+  /** UTC ISO-8601, inclusive. */
+  from?: string;
+  /** UTC ISO-8601, inclusive. */
+  to?: string;
+}
 
 /** Reads counts; implemented by a pipeline's store. */
 export interface CountsReader {
-  total(): number;
-  counts(dim: string, top?: number): [string, number][];
+  /** Distinct users, in the window when one is given. */
+  total(window?: CountsWindow): number;
+  /** Keys with their counts, biggest first (ties by key). */
+  counts(dim: string, opts?: CountsWindow & { top?: number }): [string, number][];
+}
+
+/** What a report was asked for; echoed in the answer so a reader knows what the numbers cover. */
+export interface ReportFilters extends CountsWindow {
+  by: ReportDimension;
+  top?: number;
 }
 
 export interface Report {
   /** When the report was built (ISO-8601). */
   timestamp: string;
-  /** Distinct users counted. */
+  /** Distinct users counted (in the window, if any). */
   total: number;
-  /** Count per key, biggest first. */
+  filters: ReportFilters;
+  /** Count per key, biggest first. Keys: "City, ST" (unknown state: "City, ??"), "ST", or country. */
   stats: Record<string, number>;
 }
 
-/** The report of one dimension (biggest first), optionally only its top entries. */
+/** The report of one dimension (biggest first), with the filters it applied. */
 export function buildReport(
   source: CountsReader,
-  dim: string,
-  opts: { top?: number; now?: Date } = {},
+  filters: ReportFilters,
+  now = new Date(),
 ): Report {
+  const window: CountsWindow = {};
+  if (filters.from !== undefined) window.from = filters.from;
+  if (filters.to !== undefined) window.to = filters.to;
   const stats: Record<string, number> = {};
-  for (const [key, n] of source.counts(dim, opts.top)) stats[key] = n;
-  return { timestamp: (opts.now ?? new Date()).toISOString(), total: source.total(), stats };
+  for (const [key, n] of source.counts(filters.by, { ...window, top: filters.top })) stats[key] = n;
+  return {
+    timestamp: now.toISOString(),
+    total: source.total(window),
+    filters: { ...filters },
+    stats,
+  };
 }
+
+const LABELS: Record<ReportDimension, string> = {
+  city: "City",
+  state: "State",
+  country: "Country",
+};
 
 /** The subject line of a report email: carries the report's date. */
 export function reportSubject(report: Report, label = "User stats"): string {
   return `${label} report, ${report.timestamp.slice(0, 10)}: ${report.total.toLocaleString("en-US")} users`;
+}
+
+/** The report as CSV: for cities the columns city, state, users; otherwise <by>, users. */
+export function reportToCsv(report: Report): string {
+  const by = report.filters.by;
+  const entries = Object.entries(report.stats);
+  if (by === "city") {
+    // City keys always end in ", " and a two-character state ("??" when unknown).
+    const rows = entries.map(([key, n]) => [
+      key.slice(0, -4),
+      key.slice(-2) === "??" ? "" : key.slice(-2),
+      n,
+    ]);
+    return stringify([["city", "state", "users"], ...rows]);
+  }
+  return stringify([[by, "users"], ...entries.map(([key, n]) => [key === "??" ? "" : key, n])]);
 }
 
 /** A readable plain-text table of the report (top `rows` entries and a line for the rest). */
@@ -39,7 +87,8 @@ export function renderReportText(
   const rows = opts.rows ?? 50;
   const entries = Object.entries(report.stats);
   const shown = entries.slice(0, rows);
-  const width = Math.max(4, ...shown.map(([k]) => k.length));
+  const label = LABELS[report.filters.by];
+  const width = Math.max(label.length, ...shown.map(([k]) => k.length));
   const total = report.total;
   const pct = (n: number): string =>
     (total === 0 ? "0.0" : ((100 * n) / total).toFixed(1)).padStart(5);
@@ -47,18 +96,26 @@ export function renderReportText(
     opts.heading ?? "User stats report",
     `Generated: ${report.timestamp}`,
     `Distinct users: ${total.toLocaleString("en-US")}`,
+  ];
+  if (report.filters.from !== undefined || report.filters.to !== undefined) {
+    lines.push(
+      `Events from ${report.filters.from ?? "the start"} to ${report.filters.to ?? "now"}`,
+    );
+  }
+  lines.push(
     "",
-    `${"City".padEnd(width)}  ${"Users".padStart(9)}  Share`,
+    `${label.padEnd(width)}  ${"Users".padStart(9)}  Share`,
     `${"-".repeat(width)}  ${"-".repeat(9)}  -----`,
     ...shown.map(
       ([k, n]) => `${k.padEnd(width)}  ${n.toLocaleString("en-US").padStart(9)}  ${pct(n)}%`,
     ),
-  ];
+  );
   const rest = entries.slice(rows);
   if (rest.length > 0) {
     const restSum = rest.reduce((s, [, n]) => s + n, 0);
+    const restLabel = `(${rest.length.toLocaleString("en-US")} more)`;
     lines.push(
-      `${`(${rest.length.toLocaleString("en-US")} more)`.padEnd(width)}  ${restSum.toLocaleString("en-US").padStart(9)}  ${pct(restSum)}%`,
+      `${restLabel.padEnd(width)}  ${restSum.toLocaleString("en-US").padStart(9)}  ${pct(restSum)}%`,
     );
   }
   return lines.join("\n") + "\n";

@@ -1,13 +1,16 @@
 /**
  * The userstats SQLite store: one row per distinct user (keyed by id, so a redelivered event changes
- * nothing) and running counts per city, state and country for cheap reports.
+ * nothing) holding the clean address and, when cleaning changed anything, the address as received;
+ * running counts per city, state and country so the default report reads a few thousand counters
+ * instead of scanning events; an index on the event time for reports over a time window.
  */
 import { CountDeltas, CountsTable } from "./counts-table";
+import { cityKey, type CleanAddress, type Normalizer } from "./normalize";
+import type { CountsReader, CountsWindow } from "./report";
+import type { ReportDimension } from "./report-query";
+import type { Statement } from "better-sqlite3";
 import { openDatabase, pingDatabase, type Db } from "./sqlite";
-import type { UserEvent } from "./user-event";
-
-export type Dimension = "city" | "state" | "country";
-export const DIMENSIONS: readonly Dimension[] = ["city", "state", "country"];
+import type { Address, UserEvent } from "./user-event";
 
 export interface WriteResult {
   inserted: number;
@@ -20,65 +23,189 @@ export interface EventSink<T> {
   write(events: readonly T[]): WriteResult;
 }
 
-/** What a report reads. */
-export interface CountsSource<D extends string> {
-  total(): number;
-  counts(dim: D, top?: number): [string, number][];
-}
+const UNKNOWN = "??";
 
-/** The count keys of one event. */
-export function dimensionKeys(e: UserEvent): [Dimension, string][] {
+/** The count keys of one clean address. */
+export function dimensionKeys(a: CleanAddress): [ReportDimension, string][] {
   return [
-    ["city", e.address.city],
-    ["state", e.address.state],
-    ["country", e.address.country],
+    ["city", cityKey(a)],
+    ["state", a.state ?? UNKNOWN],
+    ["country", a.country ?? UNKNOWN],
   ];
 }
 
-export class UserStatsStore implements EventSink<UserEvent>, CountsSource<Dimension> {
+/** The raw address as JSON when it differs from the clean one, else null (nothing to keep). */
+function rawIfChanged(raw: Address, clean: CleanAddress): string | null {
+  const same =
+    raw.city === clean.city &&
+    (raw.state ?? null) === clean.state &&
+    (raw.country ?? null) === clean.country &&
+    (raw.postCode ?? null) === clean.postCode;
+  return same ? null : JSON.stringify(raw);
+}
+
+const SCHEMA_VERSION = 2;
+
+export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
   readonly db: Db;
   private readonly countsTable: CountsTable;
   private readonly insert;
   private readonly writeTx;
+  private readonly windowTotal;
+  private readonly windowQueries: Record<ReportDimension, Statement<[string, string, number]>>;
   /** Increases with every write that stored something (report caches key on it). */
   version = 0;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    private readonly normalizer: Normalizer,
+  ) {
     this.db = openDatabase(file);
-    this.db.exec(`CREATE TABLE IF NOT EXISTS user_events (
-      id TEXT PRIMARY KEY,
-      datetime TEXT NOT NULL,
-      city TEXT NOT NULL,
-      state TEXT NOT NULL,
-      country TEXT NOT NULL,
-      post_code TEXT NOT NULL,
-      received_at TEXT NOT NULL
-    ) WITHOUT ROWID`);
+    this.migrate();
     this.countsTable = new CountsTable(this.db);
     this.insert = this.db.prepare(
-      `INSERT INTO user_events (id, datetime, city, state, country, post_code, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO user_events (id, datetime, city, state, country, post_code, raw, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     );
     this.writeTx = this.db.transaction((events: readonly UserEvent[]): WriteResult => {
       const receivedAt = new Date().toISOString();
       const deltas = new CountDeltas();
       for (const e of events) {
-        const a = e.address;
-        const datetime = new Date(e.datetime).toISOString();
+        const clean = this.normalizer.address(e.address);
         const { changes } = this.insert.run(
           e.id,
-          datetime,
-          a.city,
-          a.state,
-          a.country,
-          a.postCode,
+          e.datetime,
+          clean.city,
+          clean.state,
+          clean.country,
+          clean.postCode,
+          rawIfChanged(e.address, clean),
           receivedAt,
         );
-        if (changes === 1) deltas.count(dimensionKeys(e));
+        if (changes === 1) deltas.count(dimensionKeys(clean));
       }
       this.countsTable.add(deltas.byDim, deltas.total);
       return { inserted: deltas.total, duplicates: events.length - deltas.total };
     });
+    const where = "WHERE datetime >= ? AND datetime <= ?";
+    this.windowTotal = this.db.prepare(`SELECT COUNT(*) AS n FROM user_events ${where}`);
+    this.windowQueries = {
+      city: this.db.prepare<[string, string, number]>(
+        `SELECT city || ', ' || COALESCE(state, '${UNKNOWN}') AS key, COUNT(*) AS n FROM user_events ${where}
+         GROUP BY city, state ORDER BY n DESC, key LIMIT ?`,
+      ),
+      state: this.db.prepare<[string, string, number]>(
+        `SELECT COALESCE(state, '${UNKNOWN}') AS key, COUNT(*) AS n FROM user_events ${where}
+         GROUP BY state ORDER BY n DESC, key LIMIT ?`,
+      ),
+      country: this.db.prepare<[string, string, number]>(
+        `SELECT COALESCE(country, '${UNKNOWN}') AS key, COUNT(*) AS n FROM user_events ${where}
+         GROUP BY country ORDER BY n DESC, key LIMIT ?`,
+      ),
+    };
+  }
+
+  /** Creates the schema, or brings a file of an older version up to date (keeping its rows). */
+  private migrate(): void {
+    const version = this.db.pragma("user_version", { simple: true }) as number;
+    if (version === SCHEMA_VERSION) return;
+    this.db.transaction(() => {
+      const hadEvents =
+        this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'user_events'").get() !==
+        undefined;
+      if (hadEvents) this.db.exec("ALTER TABLE user_events RENAME TO user_events_old");
+      this.db.exec(`
+        CREATE TABLE user_events (
+          id TEXT PRIMARY KEY,
+          datetime TEXT NOT NULL,
+          city TEXT NOT NULL,
+          state TEXT,
+          country TEXT,
+          post_code TEXT,
+          raw TEXT,
+          received_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX user_events_by_time ON user_events (datetime, city, state, country);`);
+      if (hadEvents) {
+        // Version 1 (before cleaning existed) stored generated, already clean addresses.
+        this.db
+          .exec(`INSERT INTO user_events (id, datetime, city, state, country, post_code, raw, received_at)
+          SELECT id, datetime, city, state, country, post_code, NULL, received_at FROM user_events_old;
+          DROP TABLE user_events_old;`);
+        new CountsTable(this.db);
+        this.rebuildCounts();
+      }
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+  }
+
+  /** Recomputes every counter from the stored events (after a migration or re-cleaning). */
+  rebuildCounts(): void {
+    this.db.exec(`
+      DELETE FROM counts;
+      INSERT INTO counts (dim, key, n)
+        SELECT 'city', city || ', ' || COALESCE(state, '${UNKNOWN}'), COUNT(*) FROM user_events GROUP BY city, state;
+      INSERT INTO counts (dim, key, n)
+        SELECT 'state', COALESCE(state, '${UNKNOWN}'), COUNT(*) FROM user_events GROUP BY state;
+      INSERT INTO counts (dim, key, n)
+        SELECT 'country', COALESCE(country, '${UNKNOWN}'), COUNT(*) FROM user_events GROUP BY country;
+      INSERT INTO counts (dim, key, n) SELECT '*', '*', COUNT(*) FROM user_events;`);
+  }
+
+  /**
+   * Re-runs the cleaning rules over every stored event (from its raw address when one was kept)
+   * and rebuilds the counters; returns how many rows changed.
+   */
+  reclean(): number {
+    type Row = {
+      id: string;
+      city: string;
+      state: string | null;
+      country: string | null;
+      post_code: string | null;
+      raw: string | null;
+    };
+    const page = this.db.prepare<[string, number]>(
+      "SELECT id, city, state, country, post_code, raw FROM user_events WHERE id > ? ORDER BY id LIMIT ?",
+    );
+    const update = this.db.prepare(
+      "UPDATE user_events SET city = ?, state = ?, country = ?, post_code = ?, raw = ? WHERE id = ?",
+    );
+    let changed = 0;
+    this.db.transaction(() => {
+      // Keyset pages: bounded memory, and no statement left open while updating.
+      for (let after = ""; ;) {
+        const rows = page.all(after, 5000) as Row[];
+        if (rows.length === 0) break;
+        for (const r of rows) {
+          const raw: Address =
+            r.raw !== null
+              ? (JSON.parse(r.raw) as Address)
+              : { city: r.city, state: r.state, country: r.country, postCode: r.post_code };
+          const clean = this.normalizer.address(raw);
+          if (
+            clean.city !== r.city ||
+            clean.state !== r.state ||
+            clean.country !== r.country ||
+            clean.postCode !== r.post_code
+          ) {
+            update.run(
+              clean.city,
+              clean.state,
+              clean.country,
+              clean.postCode,
+              rawIfChanged(raw, clean),
+              r.id,
+            );
+            changed++;
+          }
+        }
+        after = (rows[rows.length - 1] as Row).id;
+      }
+      this.rebuildCounts();
+    })();
+    if (changed > 0) this.version++;
+    return changed;
   }
 
   write(events: readonly UserEvent[]): WriteResult {
@@ -87,12 +214,22 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsSource<Dimens
     return result;
   }
 
-  total(): number {
-    return this.countsTable.total();
+  total(window: CountsWindow = {}): number {
+    if (window.from === undefined && window.to === undefined) return this.countsTable.total();
+    const row = this.windowTotal.get(window.from ?? "", window.to ?? "9999") as { n: number };
+    return row.n;
   }
 
-  counts(dim: Dimension, top?: number): [string, number][] {
-    return this.countsTable.top(dim, top);
+  counts(dim: string, opts: CountsWindow & { top?: number } = {}): [string, number][] {
+    if (opts.from === undefined && opts.to === undefined)
+      return this.countsTable.top(dim, opts.top);
+    const query = this.windowQueries[dim as ReportDimension];
+    if (query === undefined) throw new Error(`Unknown dimension "${dim}"`);
+    const rows = query.all(opts.from ?? "", opts.to ?? "9999", opts.top ?? -1) as {
+      key: string;
+      n: number;
+    }[];
+    return rows.map(r => [r.key, r.n]);
   }
 
   /** Throws unless the database answers. */

@@ -8,6 +8,7 @@ import ApiGateway from "moleculer-web";
 import { loadConfig, type Config } from "../lib/config";
 import type { CheckResult } from "../lib/health";
 import { toHttpError } from "../lib/http-errors";
+import { UnsupportedMediaTypeError } from "../lib/errors";
 import type { SubmitResult } from "./userevents.service";
 
 type ApiThis = Service<Record<string, unknown>>;
@@ -15,6 +16,7 @@ type ApiThis = Service<Record<string, unknown>>;
 /** Services the gateway needs, and the timeout of their health calls. */
 const BACKENDS = ["userevents", "userstats"] as const;
 const HEALTH_TIMEOUT_MS = 3000;
+const NDJSON = "application/x-ndjson";
 
 export interface HealthReport {
   status: "ok" | "fail";
@@ -34,6 +36,39 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
       logResponse: "debug",
       log4XXResponses: false,
       routes: [
+        {
+          // Bring-your-own events: a JSON array, or NDJSON; each event is validated on its own.
+          path: "/events",
+          mappingPolicy: "restrict",
+          autoAliases: false,
+          mergeParams: false,
+          bodyParsers: {
+            json: { limit: config.http.bodyLimitBytes, strict: true },
+            text: { type: NDJSON, limit: config.http.bodyLimitBytes },
+            urlencoded: false,
+          },
+          aliases: { "POST /": "userevents.ingest" },
+          onBeforeCall(
+            _ctx: Context,
+            _route: unknown,
+            req: IncomingMessage & { $params: Record<string, unknown> },
+          ) {
+            const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+            if (type === "application/json") req.$params = { events: req.$params.body };
+            else if (type === NDJSON) req.$params = { ndjson: req.$params.body };
+            else throw new UnsupportedMediaTypeError(type ?? "", ["application/json", NDJSON]);
+          },
+          onAfterCall(
+            ctx: Context<unknown, Record<string, unknown>>,
+            _route: unknown,
+            _req: unknown,
+            _res: unknown,
+            data: unknown,
+          ) {
+            ctx.meta.$statusCode = 202;
+            return data;
+          },
+        },
         {
           path: "/",
           mappingPolicy: "restrict",

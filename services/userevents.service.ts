@@ -10,9 +10,10 @@ import type { Context, Service, ServiceSchema } from "moleculer";
 import { BatchingProducer } from "../lib/batching-producer";
 import { loadConfig, type Config } from "../lib/config";
 import { parseCount } from "../lib/count-param";
-import { JobNotFoundError, ShuttingDownError } from "../lib/errors";
+import { DependencyUnavailableError, JobNotFoundError, ShuttingDownError } from "../lib/errors";
 import { createUserEventGenerator, jobSeed, type UserEventGenerator } from "../lib/generator";
 import { check, kafkaCheck, type CheckResult } from "../lib/health";
+import { ingestArray, ingestNdjson, type Rejection } from "../lib/ingest";
 import { JobRunner } from "../lib/job-runner";
 import { JobStore, publicJob, type Job } from "../lib/job-store";
 import { createKafka, ensureTopic } from "../lib/kafka";
@@ -27,6 +28,18 @@ export interface SubmitParams {
 export interface SubmitResult {
   accepted: number;
   jobId: string;
+}
+
+export interface IngestParams {
+  /** A parsed JSON body (must be an array of events). */
+  events?: unknown;
+  /** An NDJSON body, one event per line. */
+  ndjson?: string;
+}
+
+export interface IngestAnswer {
+  accepted: number;
+  rejected: Rejection[];
 }
 
 interface UserEventsState {
@@ -59,6 +72,32 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
           this.runner.start(job);
           this.logger.debug("Submit job accepted.", { jobId: job.id, n });
           return { accepted: n, jobId: job.id };
+        },
+      },
+
+      /**
+       * Bring-your-own events: validates each event on its own, produces the valid ones (answering
+       * once Kafka acknowledged them) and lists the invalid ones, which are stored nowhere.
+       */
+      ingest: {
+        params: { $$strict: false },
+        async handler(this: UserEventsThis, ctx: Context<IngestParams>): Promise<IngestAnswer> {
+          if (this.stopping) throw new ShuttingDownError("userevents");
+          const { events, rejected } =
+            typeof ctx.params.ndjson === "string"
+              ? ingestNdjson(ctx.params.ndjson)
+              : ingestArray(ctx.params.events);
+          try {
+            await this.batching.send(
+              events.map(e => ({ key: userEventCodec.key(e), value: userEventCodec.encode(e) })),
+            );
+          } catch (err) {
+            throw new DependencyUnavailableError(
+              "Kafka",
+              err instanceof Error ? err.message : String(err),
+            );
+          }
+          return { accepted: events.length, rejected };
         },
       },
 
@@ -97,7 +136,9 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
 
     created(this: UserEventsThis) {
       this.stopping = false;
-      this.generator = createUserEventGenerator(usPlaces());
+      this.generator = createUserEventGenerator(usPlaces(), {
+        dirtyShare: config.generator.dirtyShare,
+      });
     },
 
     async started(this: UserEventsThis) {

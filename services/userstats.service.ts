@@ -5,7 +5,7 @@
 import path from "node:path";
 import type { Admin, Producer } from "kafkajs";
 import { Partitioners } from "kafkajs";
-import type { Service, ServiceSchema } from "moleculer";
+import type { Context, Service, ServiceSchema } from "moleculer";
 import schedule from "node-schedule";
 import {
   startBatchConsumer,
@@ -16,7 +16,15 @@ import { loadConfig, type Config } from "../lib/config";
 import { check, kafkaCheck, type CheckResult } from "../lib/health";
 import { createKafka, ensureTopic } from "../lib/kafka";
 import { createMailer, type Delivery, type Mailer } from "../lib/mailer";
-import { buildReport, renderReportText, reportSubject, type Report } from "../lib/report";
+import { createNormalizer } from "../lib/normalize";
+import {
+  buildReport,
+  renderReportText,
+  reportSubject,
+  reportToCsv,
+  type Report,
+} from "../lib/report";
+import { parseReportQuery } from "../lib/report-query";
 import { retryUntil } from "../lib/retry";
 import { UserStatsStore } from "../lib/stats-store";
 import { userEventCodec } from "../lib/user-event";
@@ -65,10 +73,24 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
     },
 
     actions: {
-      /** Distinct users per city, biggest first. */
+      /**
+       * Distinct users per city ("City, ST"), state or country, biggest first; optionally the top N,
+       * within a time window (from/to, inclusive, on the events' datetime), as JSON or CSV.
+       */
       report: {
-        handler(this: UserStatsThis): Report {
-          return buildReport(this.store, "city");
+        params: { $$strict: false },
+        handler(
+          this: UserStatsThis,
+          ctx: Context<Record<string, unknown>, Record<string, unknown>>,
+        ): Report | string {
+          const { format, ...filters } = parseReportQuery(ctx.params);
+          const report = buildReport(this.store, filters);
+          if (format === "json") return report;
+          ctx.meta.$responseType = "text/csv; charset=utf-8";
+          ctx.meta.$responseHeaders = {
+            "Content-Disposition": `inline; filename="report-${filters.by}.csv"`,
+          };
+          return reportToCsv(report);
         },
       },
 
@@ -107,7 +129,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
 
     methods: {
       async sendReportNow(this: UserStatsThis, trigger: string): Promise<SendReportResult> {
-        const report = buildReport(this.store, "city");
+        const report = buildReport(this.store, { by: "city" });
         const task = this.mailer.deliver({
           subject: reportSubject(report),
           text: renderReportText(report),
@@ -164,7 +186,8 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
     async started(this: UserStatsThis) {
       const log = this.logger;
       const file = path.join(config.dataDir, "userstats.sqlite");
-      this.store = await retryUntil(() => Promise.resolve(new UserStatsStore(file)), {
+      const normalizer = createNormalizer();
+      this.store = await retryUntil(() => Promise.resolve(new UserStatsStore(file, normalizer)), {
         what: `SQLite file ${file}`,
         timeoutMs: config.startupTimeoutMs,
         log,

@@ -31,9 +31,10 @@ describe("user event generator", () => {
       expect(e.id).toMatch(UUID_V4);
       expect(e.address.country).toBe("US");
       expect(e.address.postCode).toMatch(/^\d{5}$/);
-      expect(zips[e.address.postCode]?.[1], `${e.address.postCode} in ${e.address.state}`).toBe(
-        e.address.state,
-      );
+      expect(
+        zips[e.address.postCode as string]?.[1],
+        `${e.address.postCode} in ${e.address.state}`,
+      ).toBe(e.address.state);
     }
     expect(new Set(events.map(e => e.id)).size).toBe(2000);
   });

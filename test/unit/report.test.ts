@@ -1,49 +1,100 @@
 import { describe, expect, it } from "vitest";
-import { buildReport, renderReportText, reportSubject, type CountsReader } from "../../lib/report";
+import {
+  buildReport,
+  renderReportText,
+  reportSubject,
+  reportToCsv,
+  type CountsReader,
+} from "../../lib/report";
 
+const ALL: [string, number][] = [
+  ["Houston, TX", 30],
+  ["Austin, TX", 20],
+  ["Springfield, ??", 10],
+];
+const calls: unknown[] = [];
 const source: CountsReader = {
-  total: () => 60,
-  counts: (_dim, top) => {
-    const all: [string, number][] = [
-      ["Houston", 30],
-      ["Austin", 20],
-      ["Reno", 10],
-    ];
-    return top === undefined ? all : all.slice(0, top);
+  total: window => (window?.from !== undefined ? 5 : 60),
+  counts: (dim, opts = {}) => {
+    calls.push({ dim, ...opts });
+    return opts.top === undefined ? ALL : ALL.slice(0, opts.top);
   },
 };
 
 describe("report", () => {
   const now = new Date("2026-11-27T08:00:00.000Z");
 
-  it("keeps the order of the counts (biggest first) and the total", () => {
-    const r = buildReport(source, "city", { now });
+  it("keeps the order of the counts (biggest first), the total and the filters", () => {
+    const r = buildReport(source, { by: "city" }, now);
     expect(r).toEqual({
       timestamp: "2026-11-27T08:00:00.000Z",
       total: 60,
-      stats: { Houston: 30, Austin: 20, Reno: 10 },
+      filters: { by: "city" },
+      stats: { "Houston, TX": 30, "Austin, TX": 20, "Springfield, ??": 10 },
     });
-    expect(Object.keys(r.stats)).toEqual(["Houston", "Austin", "Reno"]);
-    expect(buildReport(source, "city", { now, top: 1 }).stats).toEqual({ Houston: 30 });
+    expect(Object.keys(r.stats)).toEqual(["Houston, TX", "Austin, TX", "Springfield, ??"]);
+    expect(buildReport(source, { by: "city", top: 1 }, now).stats).toEqual({ "Houston, TX": 30 });
+  });
+
+  it("passes the window to the source and counts the total in it", () => {
+    calls.length = 0;
+    const r = buildReport(source, { by: "state", from: "2026-11-01T00:00:00.000Z" }, now);
+    expect(r.total).toBe(5);
+    expect(calls).toEqual([{ dim: "state", from: "2026-11-01T00:00:00.000Z", top: undefined }]);
   });
 
   it("puts the date and the total in the subject", () => {
-    expect(reportSubject(buildReport(source, "city", { now }))).toBe(
+    expect(reportSubject(buildReport(source, { by: "city" }, now))).toBe(
       "User stats report, 2026-11-27: 60 users",
     );
   });
 
   it("renders a readable table with shares and a line for the rest", () => {
-    const text = renderReportText(buildReport(source, "city", { now }), { rows: 2 });
+    const text = renderReportText(buildReport(source, { by: "city" }, now), { rows: 2 });
     expect(text).toContain("Distinct users: 60");
-    expect(text).toMatch(/Houston\s+30\s+50\.0%/);
-    expect(text).toMatch(/Austin\s+20\s+33\.3%/);
-    expect(text).not.toMatch(/Reno/);
+    expect(text).toMatch(/^City\s+Users\s+Share$/m);
+    expect(text).toMatch(/Houston, TX\s+30\s+50\.0%/);
+    expect(text).toMatch(/Austin, TX\s+20\s+33\.3%/);
+    expect(text).not.toMatch(/Springfield/);
     expect(text).toMatch(/\(1 more\)\s+10\s+16\.7%/);
   });
 
+  it("says which window the report covers", () => {
+    const text = renderReportText(
+      buildReport(source, { by: "city", from: "2026-11-01T00:00:00.000Z" }, now),
+    );
+    expect(text).toContain("Events from 2026-11-01T00:00:00.000Z to now");
+  });
+
   it("renders an empty report without dividing by zero", () => {
-    const empty = buildReport({ total: () => 0, counts: () => [] }, "city", { now });
+    const empty = buildReport({ total: () => 0, counts: () => [] }, { by: "city" }, now);
     expect(renderReportText(empty)).toContain("Distinct users: 0");
+  });
+
+  it("writes CSV with city and state columns, quoting where needed", () => {
+    const r = buildReport(
+      {
+        total: () => 3,
+        counts: () => [
+          ["Winston-Salem, NC", 2],
+          ['Odd, "Name", ??', 1],
+        ],
+      },
+      { by: "city" },
+      now,
+    );
+    expect(reportToCsv(r)).toBe('city,state,users\nWinston-Salem,NC,2\n"Odd, ""Name""",,1\n');
+    const states = buildReport(
+      {
+        total: () => 3,
+        counts: () => [
+          ["TX", 2],
+          ["??", 1],
+        ],
+      },
+      { by: "state" },
+      now,
+    );
+    expect(reportToCsv(states)).toBe("state,users\nTX,2\n,1\n");
   });
 });

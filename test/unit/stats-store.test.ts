@@ -1,16 +1,24 @@
+import fs from "node:fs";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createNormalizer } from "../../lib/normalize";
 import { UserStatsStore } from "../../lib/stats-store";
-import type { UserEvent } from "../../lib/user-event";
+import type { Address, UserEvent } from "../../lib/user-event";
 import { tempDir } from "../helpers/tmp";
 
+const normalizer = createNormalizer();
 let n = 0;
-function event(city: string, state = "TX", id?: string): UserEvent {
+function event(
+  address: Partial<Address> & { city: string },
+  datetime = "2026-11-27T07:00:00.000Z",
+  id?: string,
+): UserEvent {
   n++;
   return {
     id: id ?? `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
-    address: { city, state, country: "US", postCode: "75001" },
-    datetime: "2026-11-27T08:00:00+01:00",
+    address: { state: "TX", country: "US", postCode: "78701", ...address },
+    datetime,
   };
 }
 
@@ -22,74 +30,122 @@ describe("UserStatsStore (real SQLite file)", () => {
   beforeEach(() => {
     tmp = tempDir();
     file = path.join(tmp.dir, "stats.sqlite");
-    store = new UserStatsStore(file);
+    store = new UserStatsStore(file, normalizer);
   });
   afterEach(() => {
     store.close();
     tmp.remove();
   });
 
-  it("counts events per city, state and country, biggest first", () => {
+  it("counts clean addresses per city (City, ST), state and country, biggest first", () => {
     const result = store.write([
-      event("Austin"),
-      event("Dallas"),
-      event("Austin"),
-      event("Reno", "NV"),
+      event({ city: "Austin" }),
+      event({ city: "dallas ", postCode: "75201" }),
+      event({ city: "AUSTIN", state: "Texas" }),
+      event({ city: "Reno", state: "nv", postCode: "89501" }),
     ]);
     expect(result).toEqual({ inserted: 4, duplicates: 0 });
     expect(store.total()).toBe(4);
     expect(store.counts("city")).toEqual([
-      ["Austin", 2],
-      ["Dallas", 1],
-      ["Reno", 1],
+      ["Austin, TX", 2],
+      ["Dallas, TX", 1],
+      ["Reno, NV", 1],
     ]);
     expect(store.counts("state")).toEqual([
       ["TX", 3],
       ["NV", 1],
     ]);
     expect(store.counts("country")).toEqual([["US", 4]]);
-    expect(store.counts("city", 1)).toEqual([["Austin", 2]]);
+    expect(store.counts("city", { top: 1 })).toEqual([["Austin, TX", 2]]);
+  });
+
+  it("keeps the raw address only when cleaning changed it", () => {
+    const clean = event({ city: "Austin" });
+    const messy = event({ city: " austin", state: "US-TX", postCode: 78701 });
+    store.write([clean, messy]);
+    const raw = (id: string) =>
+      (
+        store.db.prepare("SELECT raw FROM user_events WHERE id = ?").get(id) as {
+          raw: string | null;
+        }
+      ).raw;
+    expect(raw(clean.id)).toBeNull();
+    expect(JSON.parse(raw(messy.id) ?? "null")).toEqual(messy.address);
+  });
+
+  it("counts an unknown state as ??", () => {
+    store.write([event({ city: "Springfield", state: null, postCode: null })]);
+    expect(store.counts("city")).toEqual([["Springfield, ??", 1]]);
+    expect(store.counts("state")).toEqual([["??", 1]]);
   });
 
   it("ignores an event id it already has, in the same batch or a later one", () => {
-    const e = event("Austin");
+    const e = event({ city: "Austin" });
     expect(store.write([e, e])).toEqual({ inserted: 1, duplicates: 1 });
-    expect(store.write([e, event("Dallas")])).toEqual({ inserted: 1, duplicates: 1 });
+    expect(store.write([e, event({ city: "Dallas", postCode: "75201" })])).toEqual({
+      inserted: 1,
+      duplicates: 1,
+    });
     expect(store.total()).toBe(2);
-    expect(store.counts("city")).toEqual([
-      ["Austin", 1],
-      ["Dallas", 1],
-    ]);
   });
 
-  it("stores the event time in UTC and keeps data across reopening", () => {
-    const e = event("Austin");
-    store.write([e]);
-    const row = store.db
-      .prepare("SELECT datetime, post_code FROM user_events WHERE id = ?")
-      .get(e.id);
-    expect(row).toEqual({ datetime: "2026-11-27T07:00:00.000Z", post_code: "75001" });
+  it("counts within a time window, inclusive at both ends", () => {
+    store.write([
+      event({ city: "Austin" }, "2026-11-01T00:00:00.000Z"),
+      event({ city: "Austin" }, "2026-11-15T12:00:00.000Z"),
+      event({ city: "Reno", state: "NV", postCode: "89501" }, "2026-11-30T23:59:59.999Z"),
+    ]);
+    const window = { from: "2026-11-01T00:00:00.000Z", to: "2026-11-15T12:00:00.000Z" };
+    expect(store.total(window)).toBe(2);
+    expect(store.counts("city", window)).toEqual([["Austin, TX", 2]]);
+    expect(store.counts("state", { from: "2026-11-15T12:00:00.001Z" })).toEqual([["NV", 1]]);
+    expect(store.counts("country", { to: "2026-10-31T23:59:59.999Z" })).toEqual([]);
+    expect(store.counts("city", { ...window, top: 1 })).toEqual([["Austin, TX", 2]]);
+  });
+
+  it("keeps data across reopening, in WAL mode", () => {
+    store.write([event({ city: "Austin" })]);
     store.close();
-    store = new UserStatsStore(file);
+    store = new UserStatsStore(file, normalizer);
     expect(store.total()).toBe(1);
     expect(store.db.pragma("journal_mode", { simple: true })).toBe("wal");
   });
 
   it("writes a batch all or nothing", () => {
-    store.write([event("Austin")]);
-    const bad = { ...event("Dallas"), address: null } as unknown as UserEvent;
-    expect(() => store.write([event("Houston"), bad])).toThrow();
+    store.write([event({ city: "Austin" })]);
+    const bad = { ...event({ city: "Dallas" }), datetime: null } as unknown as UserEvent;
+    expect(() => store.write([event({ city: "Houston" }), bad])).toThrow();
     expect(store.total()).toBe(1);
-    expect(store.counts("city")).toEqual([["Austin", 1]]);
+    expect(store.counts("city")).toEqual([["Austin, TX", 1]]);
   });
 
-  it("bumps its version only when something new was stored", () => {
-    const e = event("Austin");
-    store.write([e]);
-    const v = store.version;
-    store.write([e]);
-    expect(store.version).toBe(v);
-    store.write([event("Dallas")]);
-    expect(store.version).toBe(v + 1);
+  it("re-cleans stored events with new rules and rebuilds the counts", () => {
+    store.write([event({ city: "austin" }), event({ city: "AUSTIN " })]);
+    const upper = {
+      address: (raw: Parameters<typeof normalizer.address>[0]) => ({
+        ...normalizer.address(raw),
+        city: "AUSTIN CITY",
+      }),
+    };
+    const other = new UserStatsStore(file, upper);
+    expect(other.reclean()).toBe(2);
+    expect(other.counts("city")).toEqual([["AUSTIN CITY, TX", 2]]);
+    other.close();
+  });
+
+  it("migrates a file of the first schema, keeping its rows", () => {
+    store.close();
+    fs.rmSync(file);
+    const old = new Database(file);
+    old.exec(`CREATE TABLE user_events (id TEXT PRIMARY KEY, datetime TEXT NOT NULL, city TEXT NOT NULL, state TEXT NOT NULL,
+      country TEXT NOT NULL, post_code TEXT NOT NULL, received_at TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE counts (dim TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (dim, key)) WITHOUT ROWID;
+      INSERT INTO user_events VALUES ('a', '2026-01-01T00:00:00.000Z', 'Austin', 'TX', 'US', '78701', 'x');
+      INSERT INTO counts VALUES ('city', 'Austin', 1), ('*', '*', 1);`);
+    old.close();
+    store = new UserStatsStore(file, normalizer);
+    expect(store.total()).toBe(1);
+    expect(store.counts("city")).toEqual([["Austin, TX", 1]]);
+    expect(store.db.pragma("user_version", { simple: true })).toBe(2);
   });
 });

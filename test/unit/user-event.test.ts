@@ -3,6 +3,7 @@ import { InvalidEventError } from "../../lib/errors";
 import {
   isIsoDateTime,
   parseUserEvent,
+  toUtcIso,
   userEventCodec,
   validateUserEvent,
 } from "../../lib/user-event";
@@ -34,12 +35,35 @@ describe("user event", () => {
 
   it.each([
     [{ ...valid, id: "nope" }, "id"],
-    [{ ...valid, datetime: "2026-11-27 08:00:00" }, "datetime"],
+    [{ ...valid, datetime: "27/11/2026 08:00" }, "datetime"],
+    [{ ...valid, datetime: "2026-02-30T08:00:00Z" }, "datetime"],
+    [{ ...valid, address: { ...valid.address, postCode: { zip: 1 } } }, "address.postCode"],
     [{ ...valid, address: { ...valid.address, city: "" } }, "address.city"],
     [{ ...valid, address: { ...valid.address, state: 5 } }, "address.state"],
     [{ id: valid.id, datetime: valid.datetime }, "address"],
   ])("names the bad field (%#)", (event, field) => {
     expect(validateUserEvent(event).map(e => e.field)).toContain(field);
+  });
+
+  it.each([
+    ["2026-11-27T08:00:00Z", "2026-11-27T08:00:00.000Z"],
+    ["2026-11-27T10:00:00+02:00", "2026-11-27T08:00:00.000Z"],
+    ["2026-11-27T03:00:00-0500", "2026-11-27T08:00:00.000Z"],
+    ["2019-05-07 17:33:20.592", "2019-05-07T17:33:20.592Z"],
+    ["2019-05-07 17:33:20.5929999", "2019-05-07T17:33:20.592Z"],
+    ["2019-05-07T17:33", "2019-05-07T17:33:00.000Z"],
+    ["2026-02-29T00:00:00Z", undefined],
+    ["2024-02-29T00:00:00Z", "2024-02-29T00:00:00.000Z"],
+    ["2026-11-27", undefined],
+    ["soon", undefined],
+  ])("toUtcIso(%s) = %s (no offset means UTC)", (text, expected) => {
+    expect(toUtcIso(text)).toBe(expected);
+  });
+
+  it("accepts messy addresses: only the city is required, the ZIP may be a number", () => {
+    const messy = { ...valid, address: { city: " holland ", state: null, postCode: 2110 } };
+    expect(validateUserEvent(structuredClone(messy))).toEqual([]);
+    expect(parseUserEvent({ ...valid, id: valid.id.toUpperCase() }).id).toBe(valid.id);
   });
 
   it("rejects non-objects", () => {

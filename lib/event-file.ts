@@ -1,0 +1,126 @@
+/**
+ * Reads a file of user events, streaming, one record at a time with its line number:
+ * - NDJSON: one JSON event per line;
+ * - CSV in the original system's format: header `id,address,inserted_at`, where `address` is a
+ *   Python dict literal (`{'city': 'Fultondale ', 'state': None, …}`) or JSON, and `inserted_at` a
+ *   naive timestamp taken as UTC;
+ * - CSV with flat columns: `id,city,state,country,postCode,datetime`.
+ * A row that cannot be read becomes a record with an error; the rest of the file goes on.
+ */
+import fs from "node:fs";
+import readline from "node:readline";
+import { parse } from "csv-parse";
+import { parsePyLiteral } from "./py-literal";
+
+export type FileFormat = "ndjson" | "csv";
+
+export interface FileRecord {
+  /** Line of the file where the record starts (from 1). */
+  line: number;
+  event?: unknown;
+  error?: string;
+}
+
+/** The format a file name suggests (.csv → csv, anything else → ndjson). */
+export function formatOf(file: string): FileFormat {
+  return file.toLowerCase().endsWith(".csv") ? "csv" : "ndjson";
+}
+
+/** Parses the address column: JSON, or else a Python literal. */
+export function parseAddressCell(text: string): unknown {
+  const trimmed = text.trim();
+  try {
+    return JSON.parse(trimmed);
+  } catch {
+    return parsePyLiteral(trimmed);
+  }
+}
+
+/** One CSV row (an object keyed by the header) as an event, or throws with the reason. */
+export function csvRowToEvent(row: Record<string, string>): unknown {
+  if ("address" in row) {
+    let address: unknown;
+    try {
+      address = parseAddressCell(row.address ?? "");
+    } catch (err) {
+      throw new Error(`address is neither JSON nor a Python dict: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    return { id: row.id, address, datetime: row.inserted_at ?? row.datetime };
+  }
+  if ("city" in row) {
+    const empty = (v: string | undefined): string | null =>
+      v === undefined || v.trim() === "" ? null : v;
+    return {
+      id: row.id,
+      address: {
+        city: row.city,
+        state: empty(row.state),
+        country: empty(row.country),
+        postCode: empty(row.postCode ?? row.postcode ?? row.zip),
+      },
+      datetime: row.datetime ?? row.inserted_at,
+    };
+  }
+  throw new Error(
+    "the CSV header must be id,address,inserted_at or id,city,state,country,postCode,datetime",
+  );
+}
+
+/** Streams the records of a file; `onBytes` reports progress in bytes read. */
+export async function* readEventFile(
+  file: string,
+  format: FileFormat = formatOf(file),
+  onBytes?: (bytes: number) => void,
+): AsyncGenerator<FileRecord> {
+  const stream = fs.createReadStream(file);
+  if (onBytes !== undefined) stream.on("data", chunk => onBytes(chunk.length));
+  if (format === "ndjson") {
+    let line = 0;
+    for await (const text of readline.createInterface({ input: stream, crlfDelay: Infinity })) {
+      line++;
+      if (text.trim() === "") continue;
+      try {
+        yield { line, event: JSON.parse(text) as unknown };
+      } catch (err) {
+        yield { line, error: `not JSON: ${(err as Error).message}` };
+      }
+    }
+    return;
+  }
+
+  const skipped: FileRecord[] = [];
+  const parser = stream.pipe(
+    parse({
+      columns: true,
+      bom: true,
+      info: true,
+      trim: false,
+      skip_empty_lines: true,
+      // A row with broken quoting or the wrong number of cells is reported, not fatal.
+      skip_records_with_error: true,
+    }),
+  );
+  parser.on("skip", (err: Error & { lines?: number }) => {
+    const line = err.lines ?? 0;
+    // csv-parse may report one row twice (two stray quotes): one record per row.
+    if (skipped.some(s => s.line === line)) return;
+    skipped.push({ line, error: `unreadable CSV row: ${err.message}` });
+  });
+  for await (const item of parser as AsyncIterable<{
+    record: Record<string, string>;
+    info: { lines: number };
+  }>) {
+    const line = item.info.lines;
+    // Skipped rows are reported as parsing meets them, ahead of the records before them: keep file order.
+    while (skipped.length > 0 && (skipped[0] as FileRecord).line < line)
+      yield skipped.shift() as FileRecord;
+    try {
+      yield { line, event: csvRowToEvent(item.record) };
+    } catch (err) {
+      yield { line, error: (err as Error).message };
+    }
+  }
+  while (skipped.length > 0) yield skipped.shift() as FileRecord;
+}

@@ -1,0 +1,105 @@
+/**
+ * npm run replay -- <file> [--rate <events/s>] [--batch <n>] [--url <gateway>] [--format ndjson|csv]
+ *
+ * Streams a file of user events (NDJSON, or CSV in the original system's format) to the running
+ * system through POST /events, with a progress bar and a closing summary. Re-sending a file changes
+ * no count. Timestamps without an offset (the original CSV's inserted_at) are taken as UTC.
+ */
+import fs from "node:fs";
+import { parseArgs } from "node:util";
+import { SingleBar, Presets } from "cli-progress";
+import { formatOf, type FileFormat } from "../lib/event-file";
+import { replayFile, ReplayError } from "../lib/replay";
+
+const USAGE =
+  "usage: npm run replay -- <file> [--rate <events/s>] [--batch <n>] [--url <gateway>] [--format ndjson|csv]";
+
+function fail(message: string): never {
+  console.error(`replay: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      rate: { type: "string" },
+      batch: { type: "string" },
+      url: {
+        type: "string",
+        default: process.env.REPLAY_URL ?? `http://127.0.0.1:${process.env.HTTP_PORT ?? "8000"}`,
+      },
+      format: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help === true) {
+    console.log(USAGE);
+    return;
+  }
+  const file = positionals[0];
+  if (file === undefined || positionals.length > 1) fail("give exactly one file");
+  if (!fs.existsSync(file)) fail(`no such file: ${file}`);
+  const positive = (name: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) fail(`--${name} must be a positive number`);
+    return n;
+  };
+  const rate = positive("rate", values.rate);
+  const batchSize = positive("batch", values.batch);
+  const format = (values.format ?? formatOf(file)) as FileFormat;
+  if (format !== "ndjson" && format !== "csv") fail("--format must be ndjson or csv");
+
+  const size = fs.statSync(file).size;
+  const bar = new SingleBar(
+    {
+      format:
+        "replay |{bar}| {percentage}% | {read} rows, {accepted} accepted, {rejected} rejected | {rate} ev/s",
+      hideCursor: true,
+    },
+    Presets.shades_classic,
+  );
+  const started = Date.now();
+  bar.start(size, 0, { read: 0, accepted: 0, rejected: 0, rate: 0 });
+  try {
+    const summary = await replayFile({
+      file,
+      url: values.url,
+      format,
+      rate,
+      batchSize: batchSize === undefined ? undefined : Math.floor(batchSize),
+      onProgress: p =>
+        bar.update(Math.min(p.bytesRead, size), {
+          read: p.read,
+          accepted: p.accepted,
+          rejected: p.rejected,
+          rate: Math.round(p.accepted / Math.max((Date.now() - started) / 1000, 0.001)),
+        }),
+    });
+    bar.stop();
+    console.log(
+      `\nReplayed ${file}: ${summary.read} rows read, ${summary.accepted} accepted, ${summary.rejected} rejected, ` +
+        `${summary.batches} batches in ${summary.seconds.toFixed(1)} s (${Math.round(summary.accepted / Math.max(summary.seconds, 0.001))} events/s).`,
+    );
+    if (summary.rejections.length > 0) {
+      console.log("Rejected rows (line: reasons):");
+      for (const r of summary.rejections.slice(0, 20))
+        console.log(`  ${r.line}: ${r.errors.join("; ")}`);
+      if (summary.rejections.length > 20)
+        console.log(`  … and ${summary.rejections.length - 20} more`);
+    }
+  } catch (err) {
+    bar.stop();
+    if (err instanceof ReplayError) {
+      console.error(`\nreplay stopped: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

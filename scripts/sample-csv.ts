@@ -1,0 +1,58 @@
+/**
+ * npm run sample -- <file> [--rows <n>] [--dirty <share>] [--seed <text>]
+ *
+ * Writes a CSV of generated users in the original system's format (id,address,inserted_at, with the
+ * address as a Python dict literal and a naive UTC timestamp), a share of them realistically messy,
+ * to try `npm run replay` with.
+ */
+import fs from "node:fs";
+import { parseArgs } from "node:util";
+import { createUserEventGenerator } from "../lib/generator";
+import { usPlaces } from "../lib/places";
+
+const py = (v: string | number | null | undefined): string =>
+  v === null || v === undefined
+    ? "None"
+    : typeof v === "number"
+      ? String(v)
+      : `'${String(v).replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+
+function main(): void {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      rows: { type: "string", default: "10000" },
+      dirty: { type: "string", default: "0.3" },
+      seed: { type: "string", default: "sample" },
+    },
+  });
+  const file = positionals[0];
+  const rows = Number(values.rows);
+  const dirty = Number(values.dirty);
+  if (file === undefined || !Number.isInteger(rows) || rows < 1 || !(dirty >= 0 && dirty <= 1)) {
+    console.error("usage: npm run sample -- <file> [--rows <n>] [--dirty <0..1>] [--seed <text>]");
+    process.exit(2);
+  }
+  const generator = createUserEventGenerator(usPlaces(), { dirtyShare: dirty });
+  const out = fs.createWriteStream(file);
+  out.write("id,address,inserted_at\n");
+  const start = Date.parse("2019-05-01T00:00:00Z");
+  for (let i = 0; i < rows; i += 1000) {
+    const events = generator.generate(values.seed, i, Math.min(1000, rows - i));
+    events.forEach((e, k) => {
+      const a = e.address;
+      const address = `{'city': ${py(a.city)}, 'state': ${py(a.state)}, 'country': ${py(a.country)}, 'postCode': ${py(a.postCode)}}`;
+      // One event every 37 seconds from May 1st, 2019, written as the original did (naive, UTC).
+      const at = new Date(start + (i + k) * 37_000)
+        .toISOString()
+        .replace("T", " ")
+        .replace("Z", "");
+      out.write(`${e.id},"${address.replace(/"/g, '""')}",${at}\n`);
+    });
+  }
+  out.end(() =>
+    console.log(`Wrote ${rows} rows to ${file} (about ${Math.round(dirty * 100)} % messy).`),
+  );
+}
+
+main();

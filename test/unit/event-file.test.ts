@@ -1,0 +1,112 @@
+// Reading real files (temp folder): NDJSON, the original CSV format, flat CSV, and broken rows.
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { formatOf, readEventFile, type FileRecord } from "../../lib/event-file";
+import { tempDir } from "../helpers/tmp";
+
+const tmp = tempDir();
+afterAll(() => tmp.remove());
+
+async function readAll(name: string, content: string): Promise<FileRecord[]> {
+  const file = path.join(tmp.dir, name);
+  fs.writeFileSync(file, content);
+  const out: FileRecord[] = [];
+  for await (const r of readEventFile(file)) out.push(r);
+  return out;
+}
+
+describe("readEventFile", () => {
+  it("reads the original CSV format with Python dict addresses and naive timestamps", async () => {
+    const csv = [
+      "id,address,inserted_at",
+      `278ab326-52d4-4d4b-9d4a-1c2e3f4a5b6c,"{'city': 'Fultondale ', 'state': 'Alabama ', 'country': 'US', 'postCode': '35068 '}",2019-05-07 17:33:20.592`,
+      `5b6f0d2e-1111-4222-8333-944455556666,"{'city': 'Bloomfield, NJ', 'state': None, 'country': 'USA', 'postCode': 7003}",2019-05-07 17:34:00`,
+      `6c7a1e3f-2222-4333-9444-a55566667777,"{""city"": ""Holland"", ""state"": ""MI""}",2019-05-08 08:00:00`,
+    ].join("\n");
+    const records = await readAll("original.csv", csv + "\n");
+    expect(records).toEqual([
+      {
+        line: 2,
+        event: {
+          id: "278ab326-52d4-4d4b-9d4a-1c2e3f4a5b6c",
+          address: { city: "Fultondale ", state: "Alabama ", country: "US", postCode: "35068 " },
+          datetime: "2019-05-07 17:33:20.592",
+        },
+      },
+      {
+        line: 3,
+        event: {
+          id: "5b6f0d2e-1111-4222-8333-944455556666",
+          address: { city: "Bloomfield, NJ", state: null, country: "USA", postCode: 7003 },
+          datetime: "2019-05-07 17:34:00",
+        },
+      },
+      {
+        line: 4,
+        event: {
+          id: "6c7a1e3f-2222-4333-9444-a55566667777",
+          address: { city: "Holland", state: "MI" },
+          datetime: "2019-05-08 08:00:00",
+        },
+      },
+    ]);
+  });
+
+  it("reports rows with broken quoting or a bad address on their own and reads on", async () => {
+    const csv = [
+      "id,address,inserted_at",
+      `a1,"{'city': 'Ok'}",2019-05-07 17:33:20`,
+      `a2,"{'city': 'Broken}",2019-05-07 17:33:20`,
+      `a3,"{'city': "unbalanced'}",2019-05-07`,
+      `a4,"{'city': 'Fine'}",2019-05-07 17:33:20`,
+    ].join("\n");
+    const records = await readAll("broken.csv", csv + "\n");
+    const good = records
+      .filter(r => r.event !== undefined)
+      .map(r => (r.event as { id: string }).id);
+    expect(good).toEqual(["a1", "a4"]);
+    const bad = records.filter(r => r.error !== undefined);
+    expect(bad.length).toBeGreaterThanOrEqual(1);
+    expect(bad.some(r => r.line === 3 && /Python dict|unterminated/.test(r.error ?? ""))).toBe(
+      true,
+    );
+  });
+
+  it("reads flat CSV columns", async () => {
+    const records = await readAll(
+      "flat.csv",
+      "id,city,state,country,postCode,datetime\nb1,Houston,TX,,77002,2026-11-27T08:00:00Z\n",
+    );
+    expect(records).toEqual([
+      {
+        line: 2,
+        event: {
+          id: "b1",
+          address: { city: "Houston", state: "TX", country: null, postCode: "77002" },
+          datetime: "2026-11-27T08:00:00Z",
+        },
+      },
+    ]);
+  });
+
+  it("refuses a CSV with an unknown header, row by row", async () => {
+    const records = await readAll("other.csv", "name,age\nann,3\n");
+    expect(records[0]?.error).toMatch(/header/);
+  });
+
+  it("reads NDJSON, skipping blank lines and reporting lines that are not JSON", async () => {
+    const records = await readAll("events.ndjson", '{"id":"c1"}\n\nnot json\n{"id":"c2"}\n');
+    expect(records).toEqual([
+      { line: 1, event: { id: "c1" } },
+      { line: 3, error: expect.stringMatching(/^not JSON/) as unknown },
+      { line: 4, event: { id: "c2" } },
+    ]);
+  });
+
+  it("guesses the format from the file name", () => {
+    expect(formatOf("x.CSV")).toBe("csv");
+    expect(formatOf("x.ndjson")).toBe("ndjson");
+    expect(formatOf("x.jsonl")).toBe("ndjson");
+  });
+});
