@@ -10,6 +10,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { createNormalizer, placeKey, type PlaceName } from "../lib/normalize";
 import { geoFiles, projectRoot } from "../lib/paths";
 
 type GeoFiles = ReturnType<typeof geoFiles>;
@@ -93,24 +94,32 @@ export function buildGeo(root = projectRoot(), force = false): GeoFiles {
     // "New York City" is "New York" in postal addresses; "Washington, D.C." is "Washington".
     const base = c.name.replace(/, D\.C\.$/, "").replace(/ City$/, "");
     const name = variant === c.name.toLowerCase() ? c.name : base;
-    // Two GeoNames places of one name in one state (say, two Springfields) share their ZIP codes.
-    const seen = byPlace.get(`${name}|${c.adminCode}`);
+    // Two GeoNames places of one name in one state (two Springfields; or St Johnsbury and Saint
+    // Johnsbury, one town spelled twice) are one place for the reports: keep the first spelling.
+    const key = `${placeKey(name)}|${c.adminCode}`;
+    const seen = byPlace.get(key);
     if (seen !== undefined) seen[2] += c.population;
-    else
-      byPlace.set(`${name}|${c.adminCode}`, [
-        name,
-        c.adminCode,
-        c.population,
-        found.sort().join(" "),
-      ]);
+    else byPlace.set(key, [name, c.adminCode, c.population, found.sort().join(" ")]);
   }
-  const places = [...byPlace.values()];
-  places.sort((a, b) => b[2] - a[2] || a[0].localeCompare(b[0]));
+  const merged = [...byPlace.values()];
+  merged.sort((a, b) => b[2] - a[2] || a[0].localeCompare(b[0]));
+  const names: PlaceName[] = placeNames(merged, usCities);
+
+  // Generated events must be clean already: name each place as the normaliser writes it.
+  const normalizer = createNormalizer({ zips, placeNames: names });
+  const places = merged.map(
+    ([name, state, population, zipList]): [string, string, number, string] => [
+      normalizer.address({ city: name, state, postCode: zipList.split(" ")[0] }).city,
+      state,
+      population,
+      zipList,
+    ],
+  );
 
   fs.mkdirSync(path.dirname(files.placesFile), { recursive: true });
   fs.writeFileSync(files.placesFile, JSON.stringify(places));
   fs.writeFileSync(files.zipsFile, JSON.stringify(zips));
-  fs.writeFileSync(files.cityNamesFile, JSON.stringify(placeNames(places, usCities)));
+  fs.writeFileSync(files.cityNamesFile, JSON.stringify(names));
   return files;
 }
 
