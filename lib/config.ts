@@ -43,6 +43,10 @@ export interface Config {
     smtpUrl: string | undefined;
     from: string;
     to: string[];
+    /** First retry delay of a report that could not be sent; doubles with each attempt. */
+    retryBaseMs: number;
+    retryMaxMs: number;
+    maxAttempts: number;
   };
   startupTimeoutMs: number;
 }
@@ -179,6 +183,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       smtpUrl,
       from: str("REPORT_FROM", "Event pipeline <reports@event-pipeline.local>"),
       to,
+      retryBaseMs: int("REPORT_RETRY_BASE_MS", 30_000, 10, 3_600_000),
+      retryMaxMs: int("REPORT_RETRY_MAX_MS", 30 * 60_000, 10, 24 * 3_600_000),
+      maxAttempts: int("REPORT_MAX_ATTEMPTS", 20, 1, 1000),
     },
     startupTimeoutMs: int("STARTUP_TIMEOUT_MS", 60_000, 1000, 3_600_000),
   };

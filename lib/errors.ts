@@ -50,3 +50,16 @@ export class UnsupportedMediaTypeError extends Errors.MoleculerClientError {
     this.name = "UnsupportedMediaTypeError";
   }
 }
+
+/** A route that exists, asked with a method it does not take. */
+export class MethodNotAllowedError extends Errors.MoleculerClientError {
+  constructor(method: string, allowed: string[]) {
+    super(
+      `Method ${method} is not allowed here; use ${allowed.join(" or ")}.`,
+      405,
+      "METHOD_NOT_ALLOWED",
+      { allowed },
+    );
+    this.name = "MethodNotAllowedError";
+  }
+}

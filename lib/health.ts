@@ -9,17 +9,26 @@ export interface CheckResult {
   [detail: string]: unknown;
 }
 
-/** Runs fn with a deadline; any error or timeout becomes { ok: false, error }. */
-export async function check(fn: () => unknown, timeoutMs = 2000): Promise<CheckResult> {
-  const started = Date.now();
+/** fn's result, or a rejection once timeoutMs has passed without one. */
+export async function withTimeout<T>(fn: () => T | Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    const details = await Promise.race([
+    return await Promise.race([
       Promise.resolve().then(fn),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       }),
     ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs fn with a deadline; any error or timeout becomes { ok: false, error }. */
+export async function check(fn: () => unknown, timeoutMs = 2000): Promise<CheckResult> {
+  const started = Date.now();
+  try {
+    const details = await withTimeout(fn, timeoutMs);
     const extra =
       typeof details === "object" && details !== null ? (details as Record<string, unknown>) : {};
     return { ok: true, ms: Date.now() - started, ...extra };
@@ -29,8 +38,6 @@ export async function check(fn: () => unknown, timeoutMs = 2000): Promise<CheckR
       ms: Date.now() - started,
       error: err instanceof Error ? err.message : String(err),
     };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -82,6 +82,9 @@ export class JobStore {
       ),
       get: this.db.prepare("SELECT * FROM jobs WHERE id = ?"),
       running: this.db.prepare("SELECT * FROM jobs WHERE state = 'running' ORDER BY seq"),
+      recent: this.db.prepare(
+        "SELECT * FROM jobs ORDER BY state = 'running' DESC, updated_at DESC, seq DESC LIMIT ?",
+      ),
       progress: this.db.prepare(
         "UPDATE jobs SET produced = ?, state = ?, error = ?, updated_at = ? WHERE id = ?",
       ),
@@ -108,6 +111,11 @@ export class JobStore {
   /** Jobs not finished yet, oldest first (resumed at start-up). */
   running(): StoredJob[] {
     return (this.stmts.running.all() as JobRow[]).map(fromRow);
+  }
+
+  /** Running jobs first, then the most recently updated ones. */
+  recent(limit: number): StoredJob[] {
+    return (this.stmts.recent.all(limit) as JobRow[]).map(fromRow);
   }
 
   /** Records progress; the state follows from it unless the job failed. */

@@ -8,6 +8,8 @@ import type { Log } from "./log";
 
 export interface OutgoingMail {
   subject: string;
+  /** A Message-ID to use (lets mail clients recognise a resent duplicate). */
+  messageId?: string;
   text: string;
   html?: string;
   attachments?: { filename: string; content: string | Buffer; contentType: string }[];

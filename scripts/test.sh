@@ -29,4 +29,7 @@ if ! port_open "${MAILDEV_SMTP_PORT:-1025}"; then
   started+=(maildev)
 fi
 
+# The dashboard tests drive Debian's Chromium.
+scripts/install-chromium.sh
+
 npx vitest run "$@"

@@ -122,7 +122,14 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
         },
       },
 
-      /** Counters for dashboards and benchmarks. */
+      /** What the dashboard shows of this side: events produced since start, and recent jobs. */
+      dashboard: {
+        handler(this: UserEventsThis): { produced: number; jobs: Job[] } {
+          return { produced: this.batching.produced, jobs: this.store.recent(10).map(publicJob) };
+        },
+      },
+
+      /** Counters for benchmarks. */
       stats: {
         handler(this: UserEventsThis) {
           return {

@@ -1,11 +1,12 @@
 /**
  * userstats: consumes user events from Kafka into SQLite (one transaction per batch, offsets
- * committed after it), answers stats reports, and emails (or logs) a report on a schedule.
+ * committed after it), answers stats reports, and sends a report on a schedule through an outbox
+ * (stored first, emailed or logged, retried with backoff until delivered).
  */
 import path from "node:path";
 import type { Admin, Producer } from "kafkajs";
 import { Partitioners } from "kafkajs";
-import type { Context, Service, ServiceSchema } from "moleculer";
+import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
 import schedule from "node-schedule";
 import {
   startBatchConsumer,
@@ -13,25 +14,30 @@ import {
   type RunningConsumer,
 } from "../lib/batch-consumer";
 import { loadConfig, type Config } from "../lib/config";
-import { check, kafkaCheck, type CheckResult } from "../lib/health";
-import { createKafka, ensureTopic } from "../lib/kafka";
-import { createMailer, type Delivery, type Mailer } from "../lib/mailer";
+import { check, kafkaCheck, withTimeout, type CheckResult } from "../lib/health";
+import { consumerLag, createKafka, ensureTopic } from "../lib/kafka";
+import { createMailer, type Mailer } from "../lib/mailer";
 import { createNormalizer } from "../lib/normalize";
-import {
-  buildReport,
-  renderReportText,
-  reportSubject,
-  reportToCsv,
-  type Report,
-} from "../lib/report";
+import { ReportOutbox, type ReportRecord, type StoredReport } from "../lib/outbox";
+import { buildReport, reportToCsv, type Report } from "../lib/report";
 import { parseReportQuery } from "../lib/report-query";
 import { retryUntil } from "../lib/retry";
+import { CSP } from "../lib/security-headers";
 import { UserStatsStore } from "../lib/stats-store";
 import { userEventCodec } from "../lib/user-event";
 
-export interface SendReportResult {
-  delivery: Delivery;
+/** What POST /report/send answers. */
+export interface SendReportResult extends ReportRecord {
+  delivery?: { via: "smtp" | "log"; to: string[]; messageId: string };
   report: Report;
+}
+
+export interface StatsDashboard {
+  total: number;
+  topCities: [string, number][];
+  consumed: number;
+  lag: number | null;
+  reports: ReportRecord[];
 }
 
 interface UserStatsState {
@@ -41,15 +47,16 @@ interface UserStatsState {
   dlqProducer: Producer;
   consumer: RunningConsumer;
   mailer: Mailer;
+  outbox: ReportOutbox;
   job: schedule.Job | null;
-  /** Reports being sent now (awaited on stop). */
-  sending: Set<Promise<unknown>>;
+  lagCache: { at: number; value: number | null } | undefined;
   shutdown: Promise<void> | undefined;
 }
 
 interface UserStatsMethods {
   sendReportNow(this: UserStatsThis, trigger: string): Promise<SendReportResult>;
   deadLetter(this: UserStatsThis, records: InvalidRecord[]): Promise<void>;
+  lag(this: UserStatsThis): Promise<number | null>;
 }
 
 export type UserStatsThis = Service & UserStatsState & UserStatsMethods;
@@ -61,6 +68,14 @@ interface UserStatsSettings {
 
 /** Name of the dead-letter topic of a topic. */
 export const dlqTopic = (topic: string): string => `${topic}.dlq`;
+
+/** No report with that id in the history. */
+export class ReportNotFoundError extends Errors.MoleculerClientError {
+  constructor(id: unknown) {
+    super(`No report with id ${JSON.stringify(id)}`, 404, "REPORT_NOT_FOUND", { id });
+    this.name = "ReportNotFoundError";
+  }
+}
 
 /** The userstats service for the given configuration. */
 export function createUserStatsService(config: Readonly<Config>): ServiceSchema {
@@ -94,10 +109,69 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         },
       },
 
-      /** Builds the report now and emails it (or logs it without SMTP). */
+      /** Builds the report now, stores it in the outbox and tries to send it at once. */
       sendReport: {
         handler(this: UserStatsThis): Promise<SendReportResult> {
           return this.sendReportNow("request");
+        },
+      },
+
+      /** The report history, newest first, with send status. */
+      reports: {
+        params: {
+          limit: { type: "number", integer: true, min: 1, max: 200, optional: true, convert: true },
+          before: { type: "number", integer: true, min: 1, optional: true, convert: true },
+        },
+        handler(this: UserStatsThis, ctx: Context<{ limit?: number; before?: number }>) {
+          const limit = ctx.params.limit ?? 20;
+          const reports = this.outbox.list(limit, ctx.params.before);
+          const last = reports.at(-1);
+          return {
+            reports,
+            next:
+              reports.length === limit && last !== undefined
+                ? `/reports?before=${last.id}&limit=${limit}`
+                : null,
+          };
+        },
+      },
+
+      /** One stored report; format=html shows it as the email does, format=csv is its attachment. */
+      getReport: {
+        params: {
+          id: { type: "number", integer: true, min: 1, convert: true },
+          format: { type: "enum", values: ["json", "html", "csv"], optional: true },
+        },
+        handler(
+          this: UserStatsThis,
+          ctx: Context<{ id: number; format?: "json" | "html" | "csv" }, Record<string, unknown>>,
+        ): StoredReport | string {
+          const stored = this.outbox.get(ctx.params.id);
+          if (stored === undefined) throw new ReportNotFoundError(ctx.params.id);
+          if (ctx.params.format === "html") {
+            ctx.meta.$responseType = "text/html; charset=utf-8";
+            // The email's own inline styles, and nothing else (it shows user data).
+            ctx.meta.$responseHeaders = { "Content-Security-Policy": CSP.email };
+            return stored.html;
+          }
+          if (ctx.params.format === "csv") {
+            ctx.meta.$responseType = "text/csv; charset=utf-8";
+            return this.outbox.csv(stored.id) ?? "";
+          }
+          return stored;
+        },
+      },
+
+      /** What the dashboard shows of this side. */
+      dashboard: {
+        async handler(this: UserStatsThis): Promise<StatsDashboard> {
+          return {
+            total: this.store.total(),
+            topCities: this.store.counts("city", { top: 10 }),
+            consumed: this.consumer.status().records,
+            lag: await this.lag(),
+            reports: this.outbox.list(5),
+          };
         },
       },
 
@@ -119,10 +193,14 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         },
       },
 
-      /** Consumer counters for dashboards and benchmarks. */
+      /** Consumer counters for benchmarks. */
       stats: {
         handler(this: UserStatsThis) {
-          return { ...this.consumer.status(), total: this.store.total() };
+          return {
+            ...this.consumer.status(),
+            total: this.store.total(),
+            pendingReports: this.outbox.pendingCount(),
+          };
         },
       },
     },
@@ -130,22 +208,27 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
     methods: {
       async sendReportNow(this: UserStatsThis, trigger: string): Promise<SendReportResult> {
         const report = buildReport(this.store, { by: "city" });
-        const task = this.mailer.deliver({
-          subject: reportSubject(report),
-          text: renderReportText(report),
+        const queued = this.outbox.enqueue(report, trigger);
+        const record = await this.outbox.deliver(queued.id);
+        this.logger.info("Report built.", {
+          id: record.id,
+          trigger,
+          status: record.status,
+          total: report.total,
         });
-        this.sending.add(task);
-        try {
-          const delivery = await task;
-          this.logger.info("Report delivered.", {
-            trigger,
-            via: delivery.via,
-            total: report.total,
-          });
-          return { delivery, report };
-        } finally {
-          this.sending.delete(task);
+        const top = {
+          ...report,
+          stats: Object.fromEntries(Object.entries(report.stats).slice(0, 50)),
+        };
+        const result: SendReportResult = { ...record, report: top };
+        if (record.status === "sent" || record.status === "logged") {
+          result.delivery = {
+            via: record.status === "sent" ? "smtp" : "log",
+            to: record.status === "sent" ? record.recipients : [],
+            messageId: record.messageId,
+          };
         }
+        return result;
       },
 
       async deadLetter(this: UserStatsThis, records: InvalidRecord[]): Promise<void> {
@@ -176,10 +259,21 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
           },
         });
       },
+
+      /** Consumer lag, asked of Kafka at most once a second. */
+      async lag(this: UserStatsThis): Promise<number | null> {
+        if (this.lagCache !== undefined && Date.now() - this.lagCache.at < 1000)
+          return this.lagCache.value;
+        const value = await withTimeout(
+          () => consumerLag(this.healthAdmin, config.kafka.groupId, config.kafka.topic),
+          1500,
+        ).catch(() => null);
+        this.lagCache = { at: Date.now(), value };
+        return value;
+      },
     },
 
     created(this: UserStatsThis) {
-      this.sending = new Set();
       this.job = null;
     },
 
@@ -237,6 +331,17 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         to: config.report.to,
         log,
       });
+      this.outbox = new ReportOutbox({
+        db: this.store.db,
+        mailer: this.mailer,
+        recipients: config.report.smtpUrl === undefined ? [] : config.report.to,
+        log,
+        retryBaseMs: config.report.retryBaseMs,
+        retryMaxMs: config.report.retryMaxMs,
+        maxAttempts: config.report.maxAttempts,
+      });
+      // Reports left pending by an earlier run are retried from here on.
+      this.outbox.start(Math.min(5000, Math.max(100, Math.floor(config.report.retryBaseMs / 2))));
       this.job = schedule.scheduleJob(config.report.cron, () => {
         this.sendReportNow("schedule").catch((err: unknown) => {
           log.error("Scheduled report failed.", {
@@ -252,16 +357,17 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         reportCron: config.report.cron,
         delivery: config.report.smtpUrl === undefined ? "log" : "smtp",
         nextReport: this.job.nextInvocation()?.toISOString(),
+        pendingReports: this.outbox.pendingCount(),
       });
     },
 
     stopped(this: UserStatsThis) {
       // A second SIGINT/SIGTERM calls stopped() again: it waits for the first shutdown.
       this.shutdown ??= (async () => {
-        // Reverse order of started(): schedule, reports in flight, consumer (batch done, offsets
-        // committed), producer, admin clients, database.
+        // Reverse order of started(): schedule, outbox (sends under way), consumer (batch done,
+        // offsets committed), producer, admin clients, database.
         this.job?.cancel();
-        await Promise.allSettled([...this.sending]);
+        await this.outbox?.stop();
         this.mailer?.close();
         await this.consumer?.stop();
         await this.dlqProducer?.disconnect();

@@ -1,0 +1,335 @@
+/**
+ * The report outbox: every report is stored in SQLite before it is sent; a failed send is retried
+ * with exponential backoff, also after a restart, and a report marked sent is never sent again.
+ * Each email carries a Message-ID derived from the report, so that the one case a duplicate remains
+ * possible (the process dies after the SMTP server accepted a mail and before it is marked sent) is
+ * recognisable by mail clients.
+ */
+import { gunzipSync, gzipSync } from "node:zlib";
+import type { Log } from "./log";
+import type { Mailer } from "./mailer";
+import type { Report } from "./report";
+import { renderReportEmail, type PreviousReport } from "./report-email";
+import type { Db } from "./sqlite";
+
+export type ReportStatus = "pending" | "sent" | "logged" | "failed";
+
+export interface ReportRecord {
+  id: number;
+  createdAt: string;
+  trigger: string;
+  total: number;
+  status: ReportStatus;
+  attempts: number;
+  recipients: string[];
+  nextAttemptAt: string | null;
+  error: string | null;
+  sentAt: string | null;
+  messageId: string;
+}
+
+export interface StoredReport extends ReportRecord {
+  subject: string;
+  text: string;
+  html: string;
+  /** The report with its top cities (the full table is in the CSV). */
+  report: Report;
+}
+
+export interface OutboxOptions {
+  db: Db;
+  mailer: Mailer;
+  recipients: readonly string[];
+  log: Log;
+  /** First retry delay; doubles each attempt. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** After this many failed attempts the report is marked failed. */
+  maxAttempts: number;
+  /** Reports kept in the history (pending ones are always kept). Default 500. */
+  keep?: number;
+  /** Cities charted in the email. Default 15. */
+  emailRows?: number;
+}
+
+interface Row {
+  id: number;
+  created_at: string;
+  trigger: string;
+  total: number;
+  status: ReportStatus;
+  attempts: number;
+  recipients: string;
+  next_attempt_at: string | null;
+  last_error: string | null;
+  sent_at: string | null;
+  message_id: string;
+}
+
+/** Cities of a report kept in the history, enough for "change since" of any top list. */
+const KEPT_STATS = 500;
+const CLAIM_MS = 5 * 60_000;
+
+function toRecord(r: Row): ReportRecord {
+  return {
+    id: r.id,
+    createdAt: r.created_at,
+    trigger: r.trigger,
+    total: r.total,
+    status: r.status,
+    attempts: r.attempts,
+    recipients: JSON.parse(r.recipients) as string[],
+    nextAttemptAt: r.next_attempt_at,
+    error: r.last_error,
+    sentAt: r.sent_at,
+    messageId: r.message_id,
+  };
+}
+
+export class ReportOutbox {
+  private readonly db: Db;
+  private readonly inFlight = new Map<number, Promise<ReportRecord>>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly opts: OutboxOptions) {
+    this.db = opts.db;
+    this.db.exec(`CREATE TABLE IF NOT EXISTS reports (
+      id INTEGER PRIMARY KEY,
+      created_at TEXT NOT NULL,
+      trigger TEXT NOT NULL,
+      total INTEGER NOT NULL,
+      report TEXT NOT NULL,
+      subject TEXT NOT NULL,
+      text TEXT NOT NULL,
+      html TEXT NOT NULL,
+      csv BLOB NOT NULL,
+      csv_filename TEXT NOT NULL,
+      recipients TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'logged', 'failed')),
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at TEXT,
+      last_error TEXT,
+      sent_at TEXT,
+      message_id TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS reports_due ON reports (status, next_attempt_at);`);
+  }
+
+  /** Renders and stores a report as pending (nothing is sent yet); returns its record. */
+  enqueue(report: Report, trigger: string): ReportRecord {
+    const previousRow = this.db
+      .prepare("SELECT id, report FROM reports ORDER BY id DESC LIMIT 1")
+      .get() as { id: number; report: string } | undefined;
+    let previous: PreviousReport | undefined;
+    if (previousRow !== undefined) {
+      const r = JSON.parse(previousRow.report) as Report;
+      previous = { id: previousRow.id, timestamp: r.timestamp, total: r.total, stats: r.stats };
+    }
+    const email = renderReportEmail(report, previous, this.opts.emailRows);
+    const kept: Report = {
+      ...report,
+      stats: Object.fromEntries(Object.entries(report.stats).slice(0, KEPT_STATS)),
+    };
+    const now = new Date().toISOString();
+    const id = this.db.transaction(() => {
+      const { lastInsertRowid } = this.db
+        .prepare(
+          `INSERT INTO reports (created_at, trigger, total, report, subject, text, html, csv, csv_filename, recipients,
+             status, attempts, next_attempt_at, message_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '')`,
+        )
+        .run(
+          now,
+          trigger,
+          report.total,
+          JSON.stringify(kept),
+          email.subject,
+          email.text,
+          email.html,
+          gzipSync(email.csv),
+          email.csvFilename,
+          JSON.stringify(this.opts.recipients),
+          now,
+        );
+      const rowId = Number(lastInsertRowid);
+      this.db
+        .prepare("UPDATE reports SET message_id = ? WHERE id = ?")
+        .run(`<report-${rowId}.${Date.parse(now)}@event-pipeline.local>`, rowId);
+      this.prune();
+      return rowId;
+    })();
+    return this.record(id) as ReportRecord;
+  }
+
+  /** Tries to send a pending report now (unless an attempt is already under way); returns its record. */
+  deliver(id: number): Promise<ReportRecord> {
+    const running = this.inFlight.get(id);
+    if (running !== undefined) return running;
+    const attempt = this.attempt(id).finally(() => this.inFlight.delete(id));
+    this.inFlight.set(id, attempt);
+    return attempt;
+  }
+
+  private async attempt(id: number): Promise<ReportRecord> {
+    const now = new Date();
+    // Claim the report (also guards against a second process working on the same file).
+    const claimed = this.db
+      .prepare("UPDATE reports SET next_attempt_at = ? WHERE id = ? AND status = 'pending'")
+      .run(new Date(now.getTime() + CLAIM_MS).toISOString(), id).changes;
+    const row = this.db
+      .prepare(
+        "SELECT subject, text, html, csv, csv_filename, recipients, attempts, message_id FROM reports WHERE id = ?",
+      )
+      .get(id) as
+      | {
+          subject: string;
+          text: string;
+          html: string;
+          csv: Buffer;
+          csv_filename: string;
+          attempts: number;
+          message_id: string;
+        }
+      | undefined;
+    if (claimed === 0 || row === undefined) return this.record(id) as ReportRecord;
+    try {
+      const delivery = await this.opts.mailer.deliver({
+        subject: row.subject,
+        text: row.text,
+        html: row.html,
+        messageId: row.message_id,
+        attachments: [
+          {
+            filename: row.csv_filename,
+            content: gunzipSync(row.csv),
+            contentType: "text/csv; charset=utf-8",
+          },
+        ],
+      });
+      this.db
+        .prepare(
+          "UPDATE reports SET status = ?, attempts = attempts + 1, sent_at = ?, next_attempt_at = NULL, last_error = NULL WHERE id = ?",
+        )
+        .run(delivery.via === "smtp" ? "sent" : "logged", new Date().toISOString(), id);
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      const attempts = row.attempts + 1;
+      if (attempts >= this.opts.maxAttempts) {
+        this.db
+          .prepare(
+            "UPDATE reports SET status = 'failed', attempts = ?, last_error = ?, next_attempt_at = NULL WHERE id = ?",
+          )
+          .run(attempts, error, id);
+        this.opts.log.error("Report could not be sent; giving up.", { id, attempts, error });
+      } else {
+        const wait = Math.min(this.opts.retryBaseMs * 2 ** (attempts - 1), this.opts.retryMaxMs);
+        const next = new Date(Date.now() + wait).toISOString();
+        this.db
+          .prepare(
+            "UPDATE reports SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+          )
+          .run(attempts, error, next, id);
+        this.opts.log.warn(`Report could not be sent (attempt ${attempts}); retrying at ${next}.`, {
+          id,
+          error,
+        });
+      }
+    }
+    return this.record(id) as ReportRecord;
+  }
+
+  /** Sends every pending report whose retry time has come; returns how many were tried. */
+  async deliverDue(): Promise<number> {
+    const due = this.db
+      .prepare(
+        "SELECT id FROM reports WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id",
+      )
+      .all(new Date().toISOString()) as { id: number }[];
+    for (const { id } of due) {
+      if (this.stopped) break;
+      await this.deliver(id);
+    }
+    return due.length;
+  }
+
+  /** Checks for due reports every pollMs (and once now). */
+  start(pollMs: number): void {
+    const tick = () => {
+      if (this.ticking !== undefined || this.stopped) return;
+      this.ticking = this.deliverDue()
+        .then(() => undefined)
+        .catch((err: unknown) =>
+          this.opts.log.error("Outbox check failed.", { error: String(err) }),
+        )
+        .finally(() => (this.ticking = undefined));
+    };
+    this.timer = setInterval(tick, pollMs);
+    tick();
+  }
+
+  /** Stops the timer and waits for sends under way. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.ticking;
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  record(id: number): ReportRecord | undefined {
+    const row = this.db.prepare("SELECT * FROM reports WHERE id = ?").get(id) as Row | undefined;
+    return row === undefined ? undefined : toRecord(row);
+  }
+
+  /** One report with its content. */
+  get(id: number): StoredReport | undefined {
+    const row = this.db.prepare("SELECT * FROM reports WHERE id = ?").get(id) as
+      (Row & { subject: string; text: string; html: string; report: string }) | undefined;
+    if (row === undefined) return undefined;
+    return {
+      ...toRecord(row),
+      subject: row.subject,
+      text: row.text,
+      html: row.html,
+      report: JSON.parse(row.report) as Report,
+    };
+  }
+
+  /** The CSV attachment of a report. */
+  csv(id: number): string | undefined {
+    const row = this.db.prepare("SELECT csv FROM reports WHERE id = ?").get(id) as
+      { csv: Buffer } | undefined;
+    return row === undefined ? undefined : gunzipSync(row.csv).toString("utf8");
+  }
+
+  /** History, newest first; `before` pages backwards by id. */
+  list(limit: number, before?: number): ReportRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT id, created_at, trigger, total, status, attempts, recipients, next_attempt_at, last_error, sent_at, message_id
+         FROM reports WHERE id < ? ORDER BY id DESC LIMIT ?`,
+      )
+      .all(before ?? Number.MAX_SAFE_INTEGER, limit) as Row[];
+    return rows.map(toRecord);
+  }
+
+  /** Reports waiting for a retry. */
+  pendingCount(): number {
+    return (
+      this.db.prepare("SELECT COUNT(*) AS n FROM reports WHERE status = 'pending'").get() as {
+        n: number;
+      }
+    ).n;
+  }
+
+  private prune(): void {
+    const keep = this.opts.keep ?? 500;
+    this.db
+      .prepare(
+        `DELETE FROM reports WHERE status != 'pending'
+         AND id <= (SELECT id FROM reports ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+      )
+      .run(keep);
+  }
+}

@@ -1,0 +1,145 @@
+// Report emails through a real SMTP receiver: MIME structure, recipients, attachment; an SMTP outage
+// at report time ends with the report delivered once SMTP is back, also across a restart of userstats.
+import { ServiceBroker } from "moleculer";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../../lib/retry";
+import type { ReportRecord } from "../../lib/outbox";
+import { brokerOptions } from "../../moleculer.config";
+import { createUserStatsService, dlqTopic } from "../../services/userstats.service";
+import { deleteTopics } from "../helpers/kafka";
+import { startSmtpReceiver, type SmtpReceiver } from "../helpers/smtp";
+import { http, startSystem, type TestSystem } from "../helpers/system";
+
+let sys: TestSystem;
+let smtp: SmtpReceiver;
+let extraBroker: ServiceBroker | undefined;
+
+const record = async (id: number): Promise<ReportRecord> => {
+  const list = (await http(sys.baseUrl, "/reports?limit=200")).body as { reports: ReportRecord[] };
+  const found = list.reports.find(r => r.id === id);
+  if (found === undefined) throw new Error(`report ${id} not listed`);
+  return found;
+};
+
+beforeAll(async () => {
+  smtp = await startSmtpReceiver();
+  sys = await startSystem({
+    SMTP_URL: smtp.url,
+    REPORT_TO: "boss@example.com,team@example.com",
+    REPORT_FROM: "Pipeline <reports@example.com>",
+    REPORT_RETRY_BASE_MS: "200",
+    REPORT_RETRY_MAX_MS: "1000",
+  });
+  expect((await http(sys.baseUrl, "/submit/40")).status).toBe(202);
+  await waitFor(
+    async () => ((await http(sys.baseUrl, "/report")).body as { total: number }).total === 40,
+    30_000,
+    "40 users",
+  );
+});
+
+afterAll(async () => {
+  await extraBroker?.stop();
+  await sys?.stop();
+  await smtp?.close();
+  if (sys) await deleteTopics([sys.config.kafka.topic, dlqTopic(sys.config.kafka.topic)]);
+});
+
+describe("report emails", () => {
+  it("sends multipart mail: text and HTML alternatives plus the CSV attachment, to every recipient", async () => {
+    const res = await http(sys.baseUrl, "/report/send", { method: "POST" });
+    expect(res.status).toBe(200);
+    const sent = res.body as ReportRecord;
+    expect(sent).toMatchObject({
+      status: "sent",
+      attempts: 1,
+      recipients: ["boss@example.com", "team@example.com"],
+    });
+    const mail = await waitFor(
+      () => smtp.mails.find(m => m.parsed.messageId === sent.messageId),
+      10_000,
+      "the mail",
+    );
+    expect(mail.envelopeTo.sort()).toEqual(["boss@example.com", "team@example.com"]);
+    expect(mail.parsed.subject).toMatch(/^User stats report, \d{4}-\d{2}-\d{2}: 40 users$/);
+    // MIME structure: multipart/mixed holding multipart/alternative (text + html) and the CSV.
+    expect(mail.raw).toMatch(/Content-Type: multipart\/mixed/i);
+    expect(mail.raw).toMatch(/Content-Type: multipart\/alternative/i);
+    expect(mail.parsed.text).toContain("Distinct users: 40");
+    expect(mail.parsed.html).toContain("distinct users");
+    expect(mail.parsed.attachments).toHaveLength(1);
+    const csv = mail.parsed.attachments[0];
+    expect(csv?.contentType).toBe("text/csv");
+    expect(csv?.filename).toMatch(/^user-stats-\d{4}-\d{2}-\d{2}\.csv$/);
+    const rows = csv?.content.toString("utf8").trim().split("\n") ?? [];
+    expect(rows[0]).toBe("city,state,users");
+    expect(rows.slice(1).reduce((sum, row) => sum + Number(row.split(",").at(-1)), 0)).toBe(40);
+  });
+
+  it("lists the history and shows a report as the email does", async () => {
+    const list = (await http(sys.baseUrl, "/reports")).body as { reports: ReportRecord[] };
+    const latest = list.reports[0] as ReportRecord;
+    expect(latest.status).toBe("sent");
+    const html = await http(sys.baseUrl, `/reports/${latest.id}?format=html`);
+    expect(html.status).toBe(200);
+    expect(html.headers.get("content-type")).toMatch(/^text\/html/);
+    const mail = smtp.mails.find(m => m.parsed.messageId === latest.messageId);
+    expect(html.text).toBe(mail?.parsed.html);
+    const json = await http(sys.baseUrl, `/reports/${latest.id}`);
+    expect(json.body).toMatchObject({ id: latest.id, status: "sent", report: { total: 40 } });
+    expect((await http(sys.baseUrl, "/reports/999999")).status).toBe(404);
+    expect((await http(sys.baseUrl, "/reports/abc")).status).toBe(422);
+  });
+
+  it("delivers a report once SMTP is back after an outage at report time, exactly once", async () => {
+    smtp.refusing = true;
+    const res = await http(sys.baseUrl, "/report/send", { method: "POST" });
+    expect(res.status).toBe(202);
+    const queued = res.body as ReportRecord;
+    expect(queued.status).toBe("pending");
+    expect(queued.error).toMatch(/451|unavailable/i);
+    await waitFor(
+      async () => (await record(queued.id)).attempts >= 2,
+      10_000,
+      "a retry while SMTP refuses",
+    );
+    smtp.refusing = false;
+    await waitFor(
+      async () => (await record(queued.id)).status === "sent",
+      15_000,
+      "delivery after the outage",
+    );
+    // A few more outbox ticks: nothing is sent again.
+    await waitFor(
+      async () => Date.now() - Date.parse((await record(queued.id)).sentAt ?? "") > 1000,
+      5000,
+      "time to pass",
+    );
+    expect(smtp.mails.filter(m => m.parsed.messageId === queued.messageId)).toHaveLength(1);
+  });
+
+  it("keeps a pending report across a restart of userstats and sends it afterwards", async () => {
+    smtp.refusing = true;
+    const queued = (await http(sys.baseUrl, "/report/send", { method: "POST" }))
+      .body as ReportRecord;
+    expect(queued.status).toBe("pending");
+    await sys.brokers.userstats.stop();
+    smtp.refusing = false;
+    // A new userstats node on the same data folder (what a restart of the process is).
+    extraBroker = new ServiceBroker(
+      brokerOptions(sys.config, {
+        nodeID: `userstats-2-${sys.config.moleculer.namespace}`,
+        logger: false,
+        skipProcessEventRegistration: true,
+      }),
+    );
+    extraBroker.createService(createUserStatsService(sys.config));
+    await extraBroker.start();
+    await waitFor(
+      async () => (await record(queued.id).catch(() => undefined))?.status === "sent",
+      20_000,
+      "delivery after restart",
+    );
+    expect(smtp.mails.filter(m => m.parsed.messageId === queued.messageId)).toHaveLength(1);
+  });
+});

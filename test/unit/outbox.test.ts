@@ -1,0 +1,164 @@
+// The outbox on a real SQLite file, with a stand-in mailer (the SMTP side is tested in integration).
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { silentLog } from "../../lib/log";
+import type { Mailer, OutgoingMail } from "../../lib/mailer";
+import { ReportOutbox } from "../../lib/outbox";
+import type { Report } from "../../lib/report";
+import { waitFor } from "../../lib/retry";
+import { openDatabase, type Db } from "../../lib/sqlite";
+import { tempDir } from "../helpers/tmp";
+
+function fakeMailer(via: "smtp" | "log" = "smtp") {
+  const sent: OutgoingMail[] = [];
+  const state = { failing: false as boolean | string };
+  const mailer: Mailer = {
+    deliver(mail) {
+      if (state.failing !== false)
+        return Promise.reject(
+          new Error(state.failing === true ? "connection refused" : state.failing),
+        );
+      sent.push(mail);
+      return Promise.resolve({ via, to: ["a@example.com"], messageId: mail.messageId });
+    },
+    verify: () => Promise.resolve(),
+    close: () => undefined,
+  };
+  return { mailer, sent, state };
+}
+
+const report = (total: number): Report => ({
+  timestamp: new Date().toISOString(),
+  total,
+  filters: { by: "city" },
+  stats: { "Houston, TX": total },
+});
+
+describe("ReportOutbox", () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let db: Db;
+  const make = (
+    mailer: Mailer,
+    extra: Partial<ConstructorParameters<typeof ReportOutbox>[0]> = {},
+  ) =>
+    new ReportOutbox({
+      db,
+      mailer,
+      recipients: ["a@example.com"],
+      log: silentLog,
+      retryBaseMs: 50,
+      retryMaxMs: 200,
+      maxAttempts: 5,
+      ...extra,
+    });
+
+  beforeEach(() => {
+    tmp = tempDir();
+    db = openDatabase(path.join(tmp.dir, "outbox.sqlite"));
+  });
+  afterEach(() => {
+    db.close();
+    tmp.remove();
+  });
+
+  it("stores a report before sending it, then marks it sent with a stable Message-ID and the CSV attached", async () => {
+    const { mailer, sent } = fakeMailer();
+    const outbox = make(mailer);
+    const queued = outbox.enqueue(report(10), "request");
+    expect(queued).toMatchObject({ status: "pending", attempts: 0, recipients: ["a@example.com"] });
+    const done = await outbox.deliver(queued.id);
+    expect(done).toMatchObject({ status: "sent", attempts: 1, error: null });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.messageId).toBe(queued.messageId);
+    expect(sent[0]?.attachments?.[0]).toMatchObject({
+      filename: expect.stringMatching(/\.csv$/) as unknown,
+    });
+    expect(String(sent[0]?.attachments?.[0]?.content)).toContain("Houston,TX,10");
+    expect(outbox.csv(queued.id)).toContain("Houston,TX,10");
+    expect(outbox.get(queued.id)?.html).toContain("Houston, TX");
+  });
+
+  it("never sends a report twice, even when asked twice at once or again later", async () => {
+    const { mailer, sent } = fakeMailer();
+    const outbox = make(mailer);
+    const { id } = outbox.enqueue(report(1), "request");
+    await Promise.all([outbox.deliver(id), outbox.deliver(id), outbox.deliverDue()]);
+    await outbox.deliver(id);
+    expect(sent).toHaveLength(1);
+  });
+
+  it("marks a report logged when there is no SMTP", async () => {
+    const { mailer } = fakeMailer("log");
+    const outbox = make(mailer);
+    expect((await outbox.deliver(outbox.enqueue(report(1), "schedule").id)).status).toBe("logged");
+  });
+
+  it("retries a failed send with backoff until it goes through", async () => {
+    const { mailer, sent, state } = fakeMailer();
+    const outbox = make(mailer);
+    state.failing = true;
+    const { id } = outbox.enqueue(report(1), "schedule");
+    const first = await outbox.deliver(id);
+    expect(first).toMatchObject({ status: "pending", attempts: 1, error: "connection refused" });
+    expect(Date.parse(first.nextAttemptAt ?? "")).toBeGreaterThan(Date.now());
+    expect(await outbox.deliverDue()).toBe(0); // not due yet
+    outbox.start(20);
+    await waitFor(() => (outbox.record(id)?.attempts ?? 0) >= 2, 5000, "a second attempt");
+    state.failing = false;
+    await waitFor(() => outbox.record(id)?.status === "sent", 5000, "the report to be sent");
+    await outbox.stop();
+    expect(sent).toHaveLength(1);
+  });
+
+  it("gives up after maxAttempts and says why", async () => {
+    const { mailer, state } = fakeMailer();
+    state.failing = "550 mailbox unavailable";
+    const outbox = make(mailer, { maxAttempts: 2, retryBaseMs: 10 });
+    const { id } = outbox.enqueue(report(1), "schedule");
+    outbox.start(10);
+    await waitFor(() => outbox.record(id)?.status === "failed", 5000, "the report to fail");
+    await outbox.stop();
+    expect(outbox.record(id)).toMatchObject({
+      attempts: 2,
+      error: "550 mailbox unavailable",
+      nextAttemptAt: null,
+    });
+  });
+
+  it("sends after a restart what an earlier process left pending", async () => {
+    const { mailer, state } = fakeMailer();
+    state.failing = true;
+    const before = make(mailer, { retryBaseMs: 10 });
+    const { id } = before.enqueue(report(1), "schedule");
+    await before.deliver(id);
+    await before.stop();
+    const after = fakeMailer();
+    const restarted = make(after.mailer, { retryBaseMs: 10 });
+    restarted.start(10);
+    await waitFor(
+      () => restarted.record(id)?.status === "sent",
+      5000,
+      "the pending report after restart",
+    );
+    await restarted.stop();
+    expect(after.sent).toHaveLength(1);
+  });
+
+  it("lists the history newest first, pages by id, and keeps a bounded number", async () => {
+    const { mailer } = fakeMailer();
+    const outbox = make(mailer, { keep: 3 });
+    for (let i = 1; i <= 5; i++) await outbox.deliver(outbox.enqueue(report(i), "schedule").id);
+    const all = outbox.list(10);
+    expect(all.map(r => r.total)).toEqual([5, 4, 3]);
+    expect(outbox.list(2).map(r => r.total)).toEqual([5, 4]);
+    expect(outbox.list(2, all[1]?.id).map(r => r.total)).toEqual([3]);
+  });
+
+  it("charts the change since the previous report", async () => {
+    const { mailer, sent } = fakeMailer();
+    const outbox = make(mailer);
+    await outbox.deliver(outbox.enqueue(report(10), "schedule").id);
+    await outbox.deliver(outbox.enqueue(report(25), "schedule").id);
+    expect(sent[1]?.html).toContain("+15 since the previous report");
+  });
+});

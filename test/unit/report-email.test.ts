@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import type { Report } from "../../lib/report";
+import { escapeHtml, renderReportEmail } from "../../lib/report-email";
+
+const report: Report = {
+  timestamp: "2026-11-27T08:00:00.000Z",
+  total: 100,
+  filters: { by: "city" },
+  stats: { "Houston, TX": 50, "Austin, TX": 30, '<script>alert("x")</script>, ??': 20 },
+};
+
+describe("report email", () => {
+  it("escapes user data in the HTML", () => {
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe(
+      "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;",
+    );
+    const { html } = renderReportEmail(report, undefined);
+    expect(html).not.toContain("<script>");
+    expect(html).toContain("&lt;script&gt;");
+  });
+
+  it("has totals, a bar per charted city in order, and the rest summed", () => {
+    const { html, subject } = renderReportEmail(report, undefined, 2);
+    expect(subject).toBe("User stats report, 2026-11-27: 100 users");
+    expect(html).toContain(">100 <span");
+    const houston = html.indexOf("Houston, TX");
+    const austin = html.indexOf("Austin, TX");
+    expect(houston).toBeGreaterThan(0);
+    expect(austin).toBeGreaterThan(houston);
+    // Bars are table cells sized relative to the biggest city: 100 % and 60 %.
+    expect(html).toMatch(/width="100%"[^>]*>.*\n?.*50</s);
+    expect(html).toContain('width="60%"');
+    expect(html).toMatch(/1 more cities<\/td><td[^>]*>20</);
+    expect(html).toContain("(first report)");
+  });
+
+  it("shows the change since the previous report and the window it covers", () => {
+    const previous = {
+      id: 6,
+      timestamp: "2026-11-26T08:00:00.000Z",
+      total: 60,
+      stats: { "Houston, TX": 40 },
+    };
+    const { html, text } = renderReportEmail(report, previous);
+    expect(html).toContain("+40 since the previous report");
+    expect(html).toContain("from 2026-11-26 08:00:00 UTC (report #6) to 2026-11-27 08:00:00 UTC");
+    expect(html).toMatch(/Houston, TX.*\+10/s);
+    expect(html).toMatch(/Austin, TX.*\+30/s);
+    expect(text).toContain("New users since then: +40.");
+    const fewer = renderReportEmail({ ...report, total: 50 }, previous);
+    expect(fewer.html).toContain("−10 since the previous report");
+  });
+
+  it("attaches the full table as CSV and has a plain-text alternative", () => {
+    const { csv, csvFilename, text } = renderReportEmail(report, undefined, 1);
+    expect(csvFilename).toBe("user-stats-2026-11-27.csv");
+    expect(csv.split("\n")).toHaveLength(5);
+    expect(csv).toContain("Houston,TX,50");
+    expect(text).toContain("Distinct users: 100");
+    expect(text).toContain("The full table (3 cities) is attached as CSV.");
+  });
+});
