@@ -52,8 +52,9 @@ export async function startBatchConsumer<T>(
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     maxWaitTimeInMs: 500,
-    maxBytesPerPartition: 4 * 1024 * 1024,
-    maxBytes: 16 * 1024 * 1024,
+    // A fetch brings at most ~6 MiB (~35,000 events): large batches, bounded memory.
+    maxBytesPerPartition: 2 * 1024 * 1024,
+    maxBytes: 6 * 1024 * 1024,
     sessionTimeout: 10_000,
     rebalanceTimeout: 20_000,
     heartbeatInterval: 1000,

@@ -98,8 +98,11 @@ export async function* readEventFile(
       info: true,
       trim: false,
       skip_empty_lines: true,
-      // A row with broken quoting or the wrong number of cells is reported, not fatal.
+      // A row with broken quoting or the wrong number of cells is reported, not fatal. With relaxed
+      // quotes a stray quote stays in the cell (the address then fails to parse, for that row only):
+      // strict quoting made csv-parse lose its place and reject the next, valid row as well.
       skip_records_with_error: true,
+      relax_quotes: true,
     }),
   );
   parser.on("skip", (err: Error & { lines?: number }) => {

@@ -4,7 +4,7 @@
  */
 import { Errors } from "moleculer";
 import type { FieldError } from "./event-codec";
-import { parseUserEvent, type UserEvent } from "./user-event";
+import { parseOwned, type UserEvent } from "./user-event";
 
 export interface Rejection {
   /** Position of the event in the array, or among the non-empty NDJSON lines (from 0). */
@@ -21,8 +21,8 @@ export interface IngestResult {
 
 /** A body of the right type whose content is not JSON (or NDJSON) at all. */
 export class MalformedBodyError extends Errors.MoleculerClientError {
-  constructor(message: string) {
-    super(message, 400, "MALFORMED_BODY");
+  constructor(message: string, type = "MALFORMED_BODY") {
+    super(message, 400, type);
     this.name = "MalformedBodyError";
   }
 }
@@ -37,7 +37,8 @@ export class InvalidBodyError extends Errors.MoleculerClientError {
 
 function judge(value: unknown, index: number, line: number | undefined, out: IngestResult): void {
   try {
-    out.events.push(parseUserEvent(value));
+    // Every value judged here comes from JSON.parse of the request: nobody else holds it.
+    out.events.push(parseOwned(value));
   } catch (err) {
     const errors: FieldError[] = (err as { data?: { errors?: FieldError[] } }).data?.errors ?? [
       { field: "", type: "invalid", message: (err as Error).message },
@@ -56,6 +57,17 @@ export function ingestArray(body: unknown): IngestResult {
   const out: IngestResult = { events: [], rejected: [] };
   body.forEach((value, i) => judge(value, i, undefined, out));
   return out;
+}
+
+/** Parses a JSON body (400 when it is not JSON) and validates it as ingestArray does. */
+export function ingestJsonText(text: string): IngestResult {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new MalformedBodyError("The request body is not valid JSON.", "MALFORMED_JSON");
+  }
+  return ingestArray(body);
 }
 
 /** Validates every non-empty line of an NDJSON body; a line that is not JSON is rejected on its own. */

@@ -18,6 +18,8 @@ export interface JobRunnerOptions<M> {
   makeMessages: (job: StoredJob, start: number, count: number) => M[];
   send: (messages: M[]) => Promise<void>;
   log: Log;
+  /** Chunks of one job sent and not yet acknowledged at once. Default 3. */
+  chunksInFlight?: number;
   /** A job whose chunk keeps failing for this long is marked failed. Default 15 minutes. */
   failAfterMs?: number;
 }
@@ -60,25 +62,46 @@ export class JobRunner<M> {
 
   private async run(job: StoredJob): Promise<void> {
     const { store, chunkSize, log } = this.opts;
+    const depth = this.opts.chunksInFlight ?? 3;
     const signal = this.abort.signal;
+    // Chunks sent but not yet acknowledged, oldest first: the next one is generated while earlier
+    // ones travel. Progress is recorded only up to the oldest unacknowledged chunk, so a restart
+    // resumes at a chunk boundary and at worst re-produces a few chunks (same ids: harmless).
+    const inFlight: { end: number; count: number; sent: Promise<boolean> }[] = [];
+    let next = job.produced;
     let produced = job.produced;
-    while (produced < job.total && !signal.aborted) {
-      const count = Math.min(chunkSize, job.total - produced);
-      await this.budget.acquire(count);
-      try {
-        if (signal.aborted) break;
-        const messages = this.opts.makeMessages(job, produced, count);
-        const sent = await this.sendWithRetry(job, messages);
-        if (!sent) return;
-        produced += count;
-        this.eventsProduced += count;
-        store.update(job.id, produced, produced >= job.total ? "done" : "running");
-      } finally {
-        this.budget.release(count);
+    let failed = false;
+    while (produced < job.total && !failed) {
+      while (next < job.total && inFlight.length < depth && !signal.aborted) {
+        const count = Math.min(chunkSize, job.total - next);
+        await this.budget.acquire(count);
+        if (signal.aborted) {
+          this.budget.release(count);
+          break;
+        }
+        const messages = this.opts.makeMessages(job, next, count);
+        inFlight.push({ end: next + count, count, sent: this.sendWithRetry(job, messages) });
+        next += count;
       }
+      const head = inFlight.shift();
+      if (head === undefined) break; // stopping, and nothing left in flight
+      const ok = await head.sent;
+      this.budget.release(head.count);
+      if (!ok) {
+        failed = true;
+        break;
+      }
+      produced = head.end;
+      this.eventsProduced += head.count;
+      store.update(job.id, produced, produced >= job.total ? "done" : "running");
+    }
+    // Let the chunks still in flight finish (their progress is not recorded past a failure).
+    for (const rest of inFlight) {
+      await rest.sent;
+      this.budget.release(rest.count);
     }
     if (produced >= job.total) log.debug("Submit job done.", { jobId: job.id, total: job.total });
-    else
+    else if (!failed)
       log.info("Submit job paused for shutdown; it resumes at next start.", {
         jobId: job.id,
         produced,

@@ -9,30 +9,68 @@ export interface ApiRoute {
   path: string;
   /** The action behind it; undefined for routes served outside the main route (POST /events). */
   action?: string;
+  /** A GET without side effects: HEAD is answered too. */
+  safe?: boolean;
 }
 
 export const API_ROUTES: readonly ApiRoute[] = [
   { method: "GET", path: "submit/:n", action: "userevents.submit" },
-  { method: "GET", path: "jobs/:id", action: "userevents.job" },
+  { method: "GET", path: "jobs/:id", action: "userevents.job", safe: true },
   { method: "POST", path: "events" },
-  { method: "GET", path: "report", action: "userstats.report" },
+  // Through the gateway's report cache (api.report), which asks userstats.report when needed.
+  { method: "GET", path: "report", action: "api.report", safe: true },
   { method: "POST", path: "report/send", action: "userstats.sendReport" },
-  { method: "GET", path: "reports", action: "userstats.reports" },
-  { method: "GET", path: "reports/:id", action: "userstats.getReport" },
-  { method: "GET", path: "healthcheck", action: "api.health" },
-  { method: "GET", path: "dashboard/state", action: "api.dashboard" },
-  { method: "GET", path: "openapi.json", action: "api.openapi" },
+  { method: "GET", path: "reports", action: "userstats.reports", safe: true },
+  { method: "GET", path: "reports/:id", action: "userstats.getReport", safe: true },
+  { method: "GET", path: "healthcheck", action: "api.health", safe: true },
+  { method: "GET", path: "dashboard/state", action: "api.dashboard", safe: true },
+  { method: "GET", path: "openapi.json", action: "api.openapi", safe: true },
 ];
 
-const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+/** The methods of each route path (HEAD with safe GETs), in a stable order. */
+function methodsByPath(): Map<string, string[]> {
+  const byPath = new Map<string, string[]>();
+  for (const r of API_ROUTES) {
+    const methods = byPath.get(r.path) ?? [];
+    methods.push(r.method);
+    if (r.safe === true) methods.push("HEAD");
+    byPath.set(r.path, methods);
+  }
+  return byPath;
+}
 
 /** For every route path, the methods it does not take, with the ones it does ("Allow"). */
 export function wrongMethods(): { method: string; path: string; allowed: string[] }[] {
-  const byPath = new Map<string, string[]>();
-  for (const r of API_ROUTES) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r.method]);
-  return [...byPath].flatMap(([p, allowed]) =>
+  return [...methodsByPath()].flatMap(([p, allowed]) =>
     METHODS.filter(m => !allowed.includes(m)).map(method => ({ method, path: p, allowed })),
   );
+}
+
+/** HEAD aliases of the safe GET routes ("HEAD report" → the action of "GET report"). */
+export function headAliases(): Record<string, string> {
+  return Object.fromEntries(
+    API_ROUTES.filter(r => r.safe === true && r.action !== undefined).map(r => [
+      `HEAD ${r.path}`,
+      r.action as string,
+    ]),
+  );
+}
+
+const PATTERNS = [...methodsByPath()].map(([p, methods]) => ({
+  methods,
+  re: new RegExp(
+    `^/${p
+      .split("/")
+      .map(part => (part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+      .join("/")}/?$`,
+  ),
+}));
+
+/** The methods a URL path answers to (empty when it is no route), for OPTIONS and Allow. */
+export function allowedFor(urlPath: string): string[] {
+  return PATTERNS.find(p => p.re.test(urlPath))?.methods ?? [];
 }
 
 /** The OpenAPI form of an alias path: "reports/:id" → "/reports/{id}". */

@@ -5,8 +5,15 @@ import Database from "better-sqlite3";
 
 export type Db = Database.Database;
 
+export interface OpenOptions {
+  /** Page cache in MiB (SQLite's default is 2). */
+  cacheMiB?: number;
+  /** WAL pages between automatic checkpoints (SQLite's default is 1000, 4 MiB). */
+  walAutocheckpoint?: number;
+}
+
 /** Opens (creating its folder if needed) a SQLite file tuned for one writer and many readers. */
-export function openDatabase(file: string): Db {
+export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
@@ -14,6 +21,9 @@ export function openDatabase(file: string): Db {
   db.pragma("synchronous = NORMAL");
   db.pragma("busy_timeout = 5000");
   db.pragma("foreign_keys = ON");
+  if (opts.cacheMiB !== undefined) db.pragma(`cache_size = ${-Math.round(opts.cacheMiB * 1024)}`);
+  if (opts.walAutocheckpoint !== undefined)
+    db.pragma(`wal_autocheckpoint = ${opts.walAutocheckpoint}`);
   return db;
 }
 

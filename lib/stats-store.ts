@@ -44,7 +44,16 @@ function rawIfChanged(raw: Address, clean: CleanAddress): string | null {
   return same ? null : JSON.stringify(raw);
 }
 
-const SCHEMA_VERSION = 2;
+/**
+ * 3: ids as 16-byte blobs under a UNIQUE index of a rowid table (rows append; only the compact id
+ * index takes random inserts), instead of a WITHOUT ROWID table keyed by the 36-character text.
+ */
+const SCHEMA_VERSION = 3;
+
+/** The 16 bytes of a UUID ("6f1c2f8e-9d3a-…" → Buffer). */
+export function uuidBytes(id: string): Buffer {
+  return Buffer.from(id.replace(/-/g, ""), "hex");
+}
 
 export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
   readonly db: Db;
@@ -60,7 +69,9 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
     readonly file: string,
     private readonly normalizer: Normalizer,
   ) {
-    this.db = openDatabase(file);
+    // Random ids touch pages all over the id index: a bigger cache and rarer checkpoints (each one
+    // fsyncs) halved the insert cost in the benchmark (docs/BENCHMARKS.md).
+    this.db = openDatabase(file, { cacheMiB: 8, walAutocheckpoint: 10_000 });
     this.migrate();
     this.countsTable = new CountsTable(this.db);
     this.insert = this.db.prepare(
@@ -71,9 +82,9 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
       const receivedAt = new Date().toISOString();
       const deltas = new CountDeltas();
       for (const e of events) {
-        const clean = this.normalizer.address(e.address);
+        const clean = this.clean(e.address);
         const { changes } = this.insert.run(
-          e.id,
+          uuidBytes(e.id),
           e.datetime,
           clean.city,
           clean.state,
@@ -113,10 +124,13 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
       const hadEvents =
         this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'user_events'").get() !==
         undefined;
-      if (hadEvents) this.db.exec("ALTER TABLE user_events RENAME TO user_events_old");
+      if (hadEvents) {
+        this.db.exec(`ALTER TABLE user_events RENAME TO user_events_old;
+          DROP INDEX IF EXISTS user_events_by_time;`);
+      }
       this.db.exec(`
         CREATE TABLE user_events (
-          id TEXT PRIMARY KEY,
+          id BLOB NOT NULL UNIQUE,
           datetime TEXT NOT NULL,
           city TEXT NOT NULL,
           state TEXT,
@@ -124,13 +138,15 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
           post_code TEXT,
           raw TEXT,
           received_at TEXT NOT NULL
-        ) WITHOUT ROWID;
+        );
         CREATE INDEX user_events_by_time ON user_events (datetime, city, state, country);`);
       if (hadEvents) {
-        // Version 1 (before cleaning existed) stored generated, already clean addresses.
+        // Version 1 (before cleaning existed) stored generated, already clean addresses, and no raw.
+        const raw = version >= 2 ? "raw" : "NULL";
         this.db
           .exec(`INSERT INTO user_events (id, datetime, city, state, country, post_code, raw, received_at)
-          SELECT id, datetime, city, state, country, post_code, NULL, received_at FROM user_events_old;
+          SELECT unhex(replace(id, '-', '')), datetime, city, state, country, post_code, ${raw}, received_at
+          FROM user_events_old;
           DROP TABLE user_events_old;`);
         new CountsTable(this.db);
         this.rebuildCounts();
@@ -158,23 +174,23 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
    */
   reclean(): number {
     type Row = {
-      id: string;
+      rowid: number;
       city: string;
       state: string | null;
       country: string | null;
       post_code: string | null;
       raw: string | null;
     };
-    const page = this.db.prepare<[string, number]>(
-      "SELECT id, city, state, country, post_code, raw FROM user_events WHERE id > ? ORDER BY id LIMIT ?",
+    const page = this.db.prepare<[number, number]>(
+      "SELECT rowid, city, state, country, post_code, raw FROM user_events WHERE rowid > ? ORDER BY rowid LIMIT ?",
     );
     const update = this.db.prepare(
-      "UPDATE user_events SET city = ?, state = ?, country = ?, post_code = ?, raw = ? WHERE id = ?",
+      "UPDATE user_events SET city = ?, state = ?, country = ?, post_code = ?, raw = ? WHERE rowid = ?",
     );
     let changed = 0;
     this.db.transaction(() => {
       // Keyset pages: bounded memory, and no statement left open while updating.
-      for (let after = ""; ;) {
+      for (let after = 0; ;) {
         const rows = page.all(after, 5000) as Row[];
         if (rows.length === 0) break;
         for (const r of rows) {
@@ -195,17 +211,31 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
               clean.country,
               clean.postCode,
               rawIfChanged(raw, clean),
-              r.id,
+              r.rowid,
             );
             changed++;
           }
         }
-        after = (rows[rows.length - 1] as Row).id;
+        after = (rows[rows.length - 1] as Row).rowid;
       }
       this.rebuildCounts();
     })();
     if (changed > 0) this.version++;
     return changed;
+  }
+
+  /** Addresses already cleaned, by their raw fields (real traffic repeats the same places). */
+  private readonly cleaned = new Map<string, CleanAddress>();
+
+  private clean(a: Address): CleanAddress {
+    const key = `${a.city}\u0000${a.state ?? "\u0001"}\u0000${a.country ?? "\u0001"}\u0000${a.postCode ?? "\u0001"}`;
+    let clean = this.cleaned.get(key);
+    if (clean === undefined) {
+      clean = this.normalizer.address(a);
+      if (this.cleaned.size >= 20_000) this.cleaned.clear();
+      this.cleaned.set(key, clean);
+    }
+    return clean;
   }
 
   write(events: readonly UserEvent[]): WriteResult {

@@ -11,7 +11,7 @@ KAFKA_VERSION=${KAFKA_VERSION:-3.9.1}
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 KAFKA_CACHE=${KAFKA_CACHE:-$HOME/.cache/event-pipeline/kafka-$KAFKA_VERSION}
-KAFKA_HEAP=${KAFKA_HEAP:-512m}
+KAFKA_HEAP=${KAFKA_HEAP:-1g}
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
 KAFKA_DIR=$RUN_DIR/kafka
 LIBS=$KAFKA_CACHE/libs
@@ -105,7 +105,7 @@ start() {
     java_run kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" --ignore-formatted >/dev/null
   fi
   : >"$RUN_DIR/kafka.log"
-  start_bg kafka java -Xms256m "-Xmx$KAFKA_HEAP" -XX:+UseG1GC \
+  start_bg kafka java "-Xms$KAFKA_HEAP" "-Xmx$KAFKA_HEAP" -XX:+UseG1GC \
     -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" -cp "$LIBS/*" \
     kafka.Kafka "$KAFKA_DIR/server.properties"
   local pid

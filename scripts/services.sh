@@ -11,7 +11,13 @@ source scripts/dev.env
 SERVICES=(userevents userstats api)
 HTTP_PORT=${HTTP_PORT:-8000}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-120}
-RUNNER=(node "$ROOT/node_modules/moleculer/bin/moleculer-runner.js" --config "$ROOT/dist/moleculer.config.js")
+# Memory: a small young generation, a capped old one and two malloc arenas keep each process near
+# 100 MB resident whatever the load (docs/BENCHMARKS.md); set NODE_OPTIONS yourself to override.
+export NODE_OPTIONS="${NODE_OPTIONS-"--max-semi-space-size=8 --max-old-space-size=192"}"
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+# NODE_ARGS: extra node flags for the three processes, e.g. NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+read -r -a NODE_FLAGS <<<"${NODE_ARGS:-}"
+RUNNER=(node "${NODE_FLAGS[@]}" "$ROOT/node_modules/moleculer/bin/moleculer-runner.js" --config "$ROOT/dist/moleculer.config.js")
 
 [ -f dist/moleculer.config.js ] || die "the project is not built: run make build"
 

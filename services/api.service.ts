@@ -15,12 +15,16 @@ import { toHttpError } from "../lib/http-errors";
 import { buildOpenApi } from "../lib/openapi";
 import { CSP, cspForPath, setSecurityHeaders } from "../lib/security-headers";
 import { projectRoot } from "../lib/paths";
-import { API_ROUTES, wrongMethods } from "../lib/routes";
+import { allowedFor, API_ROUTES, headAliases, wrongMethods } from "../lib/routes";
 import type { Job } from "../lib/job-store";
 import type { SubmitResult } from "./userevents.service";
 import type { SendReportResult, StatsDashboard } from "./userstats.service";
 
 type ApiThis = Service<Record<string, unknown>>;
+type ApiCacheThis = ApiThis & {
+  reportVersion: number;
+  reportCache: Map<string, { version: number; body: string; at: number }>;
+};
 type SendError = (req: IncomingMessage, res: ServerResponse, err: Error) => void;
 
 /** Aliases answering 405 (with Allow) for the methods a route path does not take. */
@@ -69,7 +73,7 @@ function statusOf(action: string | undefined, data: unknown): number | undefined
 
 /** The api service for the given configuration. */
 export function createApiService(config: Readonly<Config>): ServiceSchema {
-  const schema: ServiceSchema = {
+  const schema: ServiceSchema<Record<string, unknown>, ApiCacheThis> = {
     name: "api",
     mixins: [ApiGateway],
 
@@ -91,10 +95,26 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
             ),
         },
       },
-      // Every routed answer: JSON (or CSV) that runs nothing.
+      // A parameter named like an Object.prototype member (?constructor=x) is kept, so that it is
+      // reported as unknown instead of silently dropped.
+      qsOptions: { allowPrototypes: true },
       use: [
-        (_req: IncomingMessage, res: ServerResponse, next: () => void) => {
+        // Every routed answer: JSON (or CSV) that runs nothing.
+        (
+          req: IncomingMessage & { originalUrl?: string },
+          res: ServerResponse,
+          next: () => void,
+        ) => {
           setSecurityHeaders(res, CSP.api);
+          // OPTIONS says which methods a route takes and runs nothing (CORS is off: no preflight).
+          if (req.method === "OPTIONS") {
+            const allowed = allowedFor((req.originalUrl ?? req.url ?? "/").split("?")[0] ?? "/");
+            if (allowed.length > 0) {
+              res.writeHead(204, { Allow: [...allowed, "OPTIONS"].join(", ") });
+              res.end();
+              return;
+            }
+          }
           next();
         },
       ],
@@ -105,9 +125,16 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
           mappingPolicy: "restrict",
           autoAliases: false,
           mergeParams: false,
+          // Both kinds are read as text and parsed by userevents: a parsed body would travel over
+          // RabbitMQ as an object, and a deeply nested one overflows the serializer's stack.
+          // inflate: false refuses compressed bodies (415) instead of failing inside zlib.
           bodyParsers: {
-            json: { limit: config.http.bodyLimitBytes, strict: true },
-            text: { type: NDJSON, limit: config.http.bodyLimitBytes },
+            json: false,
+            text: {
+              type: ["application/json", NDJSON],
+              limit: config.http.bodyLimitBytes,
+              inflate: false,
+            },
             urlencoded: false,
           },
           aliases: {
@@ -120,8 +147,17 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
             req: IncomingMessage & { $params: Record<string, unknown> },
           ) {
             if (req.method !== "POST") return; // other methods get their 405
-            const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
-            if (type === "application/json") req.$params = { events: req.$params.body };
+            const contentType = (req.headers["content-type"] ?? "").toLowerCase();
+            const type = contentType.split(";")[0]?.trim();
+            // JSON is UTF-8 (RFC 8259): another charset is refused rather than transcoded.
+            const charset = /charset=([^;\s]+)/.exec(contentType)?.[1]?.replace(/"/g, "");
+            if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
+              throw Object.assign(new Error(`Unsupported charset "${charset}"`), {
+                code: 415,
+                type: "charset.unsupported",
+              });
+            }
+            if (type === "application/json") req.$params = { json: req.$params.body };
             else if (type === NDJSON) req.$params = { ndjson: req.$params.body };
             else throw new UnsupportedMediaTypeError(type ?? "", ["application/json", NDJSON]);
           },
@@ -153,7 +189,8 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
           path: "/",
           mappingPolicy: "restrict",
           autoAliases: false,
-          bodyParsers: { json: { limit: 64 * 1024, strict: true }, urlencoded: false },
+          // No route here takes a body: none is parsed (a bad body to an unknown path is a 404).
+          bodyParsers: false,
           aliases: {
             ...Object.fromEntries(
               API_ROUTES.filter(r => r.action !== undefined).map(r => [
@@ -161,7 +198,16 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
                 r.action,
               ]),
             ),
+            ...headAliases(),
             ...methodNotAllowedAliases(p => p !== "events", ""),
+          },
+          onBeforeCall(
+            ctx: Context<unknown, Meta>,
+            _route: unknown,
+            req: { $action?: { name: string } },
+          ) {
+            // userstats may then answer the report as ready-made JSON text (see its report action).
+            if (req.$action?.name === "api.report") ctx.meta.jsonText = true;
           },
           onAfterCall(
             ctx: Context<unknown, Meta>,
@@ -212,7 +258,79 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
       },
     },
 
+    events: {
+      /** userstats stored new events: cached reports older than this version are stale. */
+      "userstats.changed"(this: ApiCacheThis, ctx: Context<{ version: number }>) {
+        this.reportVersion = Math.max(this.reportVersion, ctx.params.version);
+      },
+    },
+
+    created(this: ApiCacheThis) {
+      this.reportVersion = -1;
+      this.reportCache = new Map();
+    },
+
+    started(this: ApiCacheThis & { server?: import("node:http").Server }) {
+      // Requests Node cannot parse (a 20 KB URL, broken framing) get a JSON error too.
+      this.server?.on(
+        "clientError",
+        (err: NodeJS.ErrnoException, socket: import("node:stream").Duplex) => {
+          if (!socket.writable) return;
+          const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
+          const status = tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request";
+          const body = JSON.stringify({
+            error: tooLarge
+              ? { type: "HEADERS_TOO_LARGE", message: "The request line or headers are too large." }
+              : { type: "BAD_REQUEST", message: "The request could not be parsed." },
+          });
+          socket.end(
+            `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+          );
+        },
+      );
+    },
+
     actions: {
+      /**
+       * GET /report: userstats's report, served from a cache while userstats announces no change
+       * (and for at most a second), with a fresh timestamp. At a million users the report is
+       * ~200 KiB; moving it over RabbitMQ for every request cost ~6 ms (docs/BENCHMARKS.md).
+       */
+      report: {
+        params: { $$strict: false },
+        async handler(
+          this: ApiCacheThis,
+          ctx: Context<Record<string, unknown>, Meta>,
+        ): Promise<unknown> {
+          if (
+            ctx.meta.jsonText !== true ||
+            (ctx.params.format !== undefined && ctx.params.format !== "json")
+          ) {
+            return ctx.call("userstats.report", ctx.params);
+          }
+          const key = JSON.stringify(Object.entries(ctx.params).sort());
+          const cached = this.reportCache.get(key);
+          ctx.meta.$responseType = "application/json; charset=utf-8";
+          if (
+            cached !== undefined &&
+            cached.version === this.reportVersion &&
+            Date.now() - cached.at < 1000
+          ) {
+            // The body starts with {"timestamp":"<24 characters>": give it the time of this answer.
+            return `{"timestamp":"${new Date().toISOString()}${cached.body.slice(38)}`;
+          }
+          const body = await ctx.call<string, Record<string, unknown>>(
+            "userstats.report",
+            ctx.params,
+          );
+          const version = typeof ctx.meta.reportVersion === "number" ? ctx.meta.reportVersion : -1;
+          this.reportVersion = Math.max(this.reportVersion, version);
+          if (this.reportCache.size >= 64) this.reportCache.clear();
+          this.reportCache.set(key, { version, body, at: Date.now() });
+          return body;
+        },
+      },
+
       /** 200 when both services answer and reach Kafka and SQLite; 503 with the failing checks otherwise. */
       health: {
         async handler(this: ApiThis, ctx: Context<unknown, Meta>): Promise<HealthReport> {
@@ -275,7 +393,8 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
       },
     },
   };
-  return schema;
+  // The schema is typed with its own `this`; moleculer takes the plain schema type.
+  return schema as unknown as ServiceSchema;
 }
 
 export default createApiService(loadConfig());

@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import type { Admin, Message, Producer } from "kafkajs";
-import { Partitioners } from "kafkajs";
+import { KeyHashPartitioner } from "../lib/partitioner";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { BatchingProducer } from "../lib/batching-producer";
 import { loadConfig, type Config } from "../lib/config";
@@ -13,7 +13,7 @@ import { parseCount } from "../lib/count-param";
 import { DependencyUnavailableError, JobNotFoundError, ShuttingDownError } from "../lib/errors";
 import { createUserEventGenerator, jobSeed, type UserEventGenerator } from "../lib/generator";
 import { check, kafkaCheck, type CheckResult } from "../lib/health";
-import { ingestArray, ingestNdjson, type Rejection } from "../lib/ingest";
+import { ingestArray, ingestJsonText, ingestNdjson, type Rejection } from "../lib/ingest";
 import { JobRunner } from "../lib/job-runner";
 import { JobStore, publicJob, type Job } from "../lib/job-store";
 import { createKafka, ensureTopic } from "../lib/kafka";
@@ -31,7 +31,9 @@ export interface SubmitResult {
 }
 
 export interface IngestParams {
-  /** A parsed JSON body (must be an array of events). */
+  /** A JSON body as text (must be an array of events). */
+  json?: string;
+  /** An already parsed array of events (RPC callers). */
   events?: unknown;
   /** An NDJSON body, one event per line. */
   ndjson?: string;
@@ -86,7 +88,9 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
           const { events, rejected } =
             typeof ctx.params.ndjson === "string"
               ? ingestNdjson(ctx.params.ndjson)
-              : ingestArray(ctx.params.events);
+              : typeof ctx.params.json === "string"
+                ? ingestJsonText(ctx.params.json)
+                : ingestArray(ctx.params.events);
           try {
             await this.batching.send(
               events.map(e => ({ key: userEventCodec.key(e), value: userEventCodec.encode(e) })),
@@ -136,6 +140,7 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
             activeJobs: this.runner.active,
             eventsProduced: this.batching.produced,
             produceRequests: this.batching.requests,
+            memory: process.memoryUsage(),
           };
         },
       },
@@ -160,7 +165,7 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
       this.healthAdmin = kafka.admin({ retry: { retries: 0 } });
       this.producer = kafka.producer({
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: KeyHashPartitioner,
       });
       await retryUntil(
         async () => {

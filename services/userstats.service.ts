@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import type { Admin, Producer } from "kafkajs";
-import { Partitioners } from "kafkajs";
+import { KeyHashPartitioner } from "../lib/partitioner";
 import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
 import schedule from "node-schedule";
 import {
@@ -19,7 +19,7 @@ import { consumerLag, createKafka, ensureTopic } from "../lib/kafka";
 import { createMailer, type Mailer } from "../lib/mailer";
 import { createNormalizer } from "../lib/normalize";
 import { ReportOutbox, type ReportRecord, type StoredReport } from "../lib/outbox";
-import { buildReport, reportToCsv, type Report } from "../lib/report";
+import { buildReport, reportToCsv, type Report, type ReportFilters } from "../lib/report";
 import { parseReportQuery } from "../lib/report-query";
 import { retryUntil } from "../lib/retry";
 import { CSP } from "../lib/security-headers";
@@ -50,13 +50,18 @@ interface UserStatsState {
   outbox: ReportOutbox;
   job: schedule.Job | null;
   lagCache: { at: number; value: number | null } | undefined;
+  /** Serialised default reports by "by|top", valid while the store's version is unchanged. */
+  reportCache: Map<string, { version: number; total: number; stats: string }>;
   shutdown: Promise<void> | undefined;
+  changeTimer: NodeJS.Timeout | undefined;
 }
 
 interface UserStatsMethods {
   sendReportNow(this: UserStatsThis, trigger: string): Promise<SendReportResult>;
   deadLetter(this: UserStatsThis, records: InvalidRecord[]): Promise<void>;
   lag(this: UserStatsThis): Promise<number | null>;
+  reportJson(this: UserStatsThis, filters: ReportFilters): string;
+  announceChange(this: UserStatsThis): void;
 }
 
 export type UserStatsThis = Service & UserStatsState & UserStatsMethods;
@@ -99,6 +104,13 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
           ctx: Context<Record<string, unknown>, Record<string, unknown>>,
         ): Report | string {
           const { format, ...filters } = parseReportQuery(ctx.params);
+          if (format === "json" && ctx.meta.jsonText === true) {
+            // The gateway takes the report as JSON text: the default report is served from a cache
+            // of its serialised counts, rebuilt only when the store changed (docs/BENCHMARKS.md).
+            ctx.meta.$responseType = "application/json; charset=utf-8";
+            ctx.meta.reportVersion = this.store.version;
+            return this.reportJson(filters);
+          }
           const report = buildReport(this.store, filters);
           if (format === "json") return report;
           ctx.meta.$responseType = "text/csv; charset=utf-8";
@@ -200,12 +212,47 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
             ...this.consumer.status(),
             total: this.store.total(),
             pendingReports: this.outbox.pendingCount(),
+            memory: process.memoryUsage(),
           };
         },
       },
     },
 
     methods: {
+      /**
+       * Tells the gateways the counts changed (at most every 50 ms), so that their report cache
+       * serves a report only while it is current.
+       */
+      announceChange(this: UserStatsThis): void {
+        if (this.changeTimer !== undefined) return;
+        this.changeTimer = setTimeout(() => {
+          this.changeTimer = undefined;
+          this.broker
+            .broadcast("userstats.changed", { version: this.store.version })
+            .catch(() => undefined);
+        }, 50);
+      },
+
+      reportJson(this: UserStatsThis, filters: ReportFilters): string {
+        const now = new Date().toISOString();
+        const windowed = filters.from !== undefined || filters.to !== undefined;
+        const key = `${filters.by}|${filters.top ?? ""}`;
+        let cached = windowed ? undefined : this.reportCache.get(key);
+        if (cached === undefined || cached.version !== this.store.version) {
+          const report = buildReport(this.store, filters);
+          cached = {
+            version: this.store.version,
+            total: report.total,
+            stats: JSON.stringify(report.stats),
+          };
+          if (!windowed) {
+            if (this.reportCache.size >= 32) this.reportCache.clear();
+            this.reportCache.set(key, cached);
+          }
+        }
+        return `{"timestamp":"${now}","total":${cached.total},"filters":${JSON.stringify(filters)},"stats":${cached.stats}}`;
+      },
+
       async sendReportNow(this: UserStatsThis, trigger: string): Promise<SendReportResult> {
         const report = buildReport(this.store, { by: "city" });
         const queued = this.outbox.enqueue(report, trigger);
@@ -275,6 +322,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
 
     created(this: UserStatsThis) {
       this.job = null;
+      this.reportCache = new Map();
     },
 
     async started(this: UserStatsThis) {
@@ -296,7 +344,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
       this.healthAdmin = kafka.admin({ retry: { retries: 0 } });
       this.dlqProducer = kafka.producer({
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: KeyHashPartitioner,
       });
       await retryUntil(
         async () => {
@@ -319,7 +367,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         topic: config.kafka.topic,
         decode: userEventCodec.decode,
         handle: events => {
-          this.store.write(events);
+          if (this.store.write(events).inserted > 0) this.announceChange();
         },
         onInvalid: records => this.deadLetter(records),
         log,
@@ -367,6 +415,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         // Reverse order of started(): schedule, outbox (sends under way), consumer (batch done,
         // offsets committed), producer, admin clients, database.
         this.job?.cancel();
+        clearTimeout(this.changeTimer);
         await this.outbox?.stop();
         this.mailer?.close();
         await this.consumer?.stop();

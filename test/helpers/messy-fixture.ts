@@ -169,7 +169,7 @@ export const BROKEN = [
     reason: /Python dict/i,
   },
   {
-    text: `2c5ea4c0-4067-41e9-8bad-9b1deb4d3b7d,{'city': "Holland"},2019-05-07 10:00:00`,
-    reason: /CSV row/i,
+    text: `2c5ea4c0-4067-41e9-8bad-9b1deb4d3b7d,"{'city': 'Holland'}"x,2019-05-07 10:00:00`,
+    reason: /Python dict/i,
   },
 ];

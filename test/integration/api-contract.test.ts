@@ -84,10 +84,10 @@ describe("API contract", () => {
   });
 
   it.each([
-    ["DELETE", "/report", "GET"],
+    ["DELETE", "/report", "GET, HEAD"],
     ["POST", "/submit/5", "GET"],
     ["GET", "/events", "POST"],
-    ["PUT", "/reports/1", "GET"],
+    ["PUT", "/reports/1", "GET, HEAD"],
     ["GET", "/report/send", "POST"],
   ])("answers %s %s with 405 and Allow: %s", async (method, url, allow) => {
     const res = await http(sys.baseUrl, url, { method });

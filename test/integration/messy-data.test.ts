@@ -215,8 +215,8 @@ describe("POST /events", () => {
       what: "a JSON string",
       type: "application/json",
       body: '"a string"',
-      status: 400,
-      errorType: "MALFORMED_JSON",
+      status: 422,
+      errorType: "INVALID_BODY",
     },
     {
       what: "a JSON object",

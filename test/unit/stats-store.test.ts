@@ -3,7 +3,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createNormalizer } from "../../lib/normalize";
-import { UserStatsStore } from "../../lib/stats-store";
+import { UserStatsStore, uuidBytes } from "../../lib/stats-store";
 import type { Address, UserEvent } from "../../lib/user-event";
 import { tempDir } from "../helpers/tmp";
 
@@ -65,7 +65,7 @@ describe("UserStatsStore (real SQLite file)", () => {
     store.write([clean, messy]);
     const raw = (id: string) =>
       (
-        store.db.prepare("SELECT raw FROM user_events WHERE id = ?").get(id) as {
+        store.db.prepare("SELECT raw FROM user_events WHERE id = ?").get(uuidBytes(id)) as {
           raw: string | null;
         }
       ).raw;
@@ -140,12 +140,37 @@ describe("UserStatsStore (real SQLite file)", () => {
     old.exec(`CREATE TABLE user_events (id TEXT PRIMARY KEY, datetime TEXT NOT NULL, city TEXT NOT NULL, state TEXT NOT NULL,
       country TEXT NOT NULL, post_code TEXT NOT NULL, received_at TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE counts (dim TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (dim, key)) WITHOUT ROWID;
-      INSERT INTO user_events VALUES ('a', '2026-01-01T00:00:00.000Z', 'Austin', 'TX', 'US', '78701', 'x');
+      INSERT INTO user_events VALUES ('0f8fad5b-d9cb-469f-a165-70867728950e', '2026-01-01T00:00:00.000Z', 'Austin', 'TX', 'US', '78701', 'x');
       INSERT INTO counts VALUES ('city', 'Austin', 1), ('*', '*', 1);`);
     old.close();
     store = new UserStatsStore(file, normalizer);
     expect(store.total()).toBe(1);
     expect(store.counts("city")).toEqual([["Austin, TX", 1]]);
-    expect(store.db.pragma("user_version", { simple: true })).toBe(2);
+    expect(store.db.pragma("user_version", { simple: true })).toBe(3);
+    expect(
+      store.write([event({ city: "Austin" }, undefined, "0f8fad5b-d9cb-469f-a165-70867728950e")]),
+    ).toEqual({
+      inserted: 0,
+      duplicates: 1,
+    });
+  });
+
+  it("migrates a file of the second schema (text ids), keeping rows and raw addresses", () => {
+    store.close();
+    fs.rmSync(file);
+    const old = new Database(file);
+    old.exec(`CREATE TABLE user_events (id TEXT PRIMARY KEY, datetime TEXT NOT NULL, city TEXT NOT NULL, state TEXT,
+      country TEXT, post_code TEXT, raw TEXT, received_at TEXT NOT NULL) WITHOUT ROWID;
+      CREATE INDEX user_events_by_time ON user_events (datetime, city, state, country);
+      INSERT INTO user_events VALUES ('0f8fad5b-d9cb-469f-a165-70867728950e', '2026-01-01T00:00:00.000Z', 'Austin', 'TX', 'US',
+        '78701', '{"city":"austin"}', 'x');
+      PRAGMA user_version = 2;`);
+    old.close();
+    store = new UserStatsStore(file, normalizer);
+    expect(store.counts("city")).toEqual([["Austin, TX", 1]]);
+    const row = store.db
+      .prepare("SELECT raw FROM user_events WHERE id = ?")
+      .get(uuidBytes("0f8fad5b-d9cb-469f-a165-70867728950e"));
+    expect(row).toEqual({ raw: '{"city":"austin"}' });
   });
 });

@@ -1,0 +1,395 @@
+/**
+ * npm run bench [-- --quick]
+ *
+ * Measures the system against its targets, each figure beside a baseline measured in the same run,
+ * and writes docs/BENCHMARKS.md. Starts what it needs (Kafka if not running; the three services as
+ * processes, isolated from `make up`) and stops what it started. Bounded: every wait has a deadline.
+ */
+import { execFile, fork } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { promisify } from "node:util";
+import Database from "better-sqlite3";
+import { createUserEventGenerator } from "../lib/generator";
+import { projectRoot } from "../lib/paths";
+import { usPlaces } from "../lib/places";
+import { userEventCodec } from "../lib/user-event";
+import { kafkaBaseline } from "./bench/kafka-baseline";
+import { sequentialLatency, throughput, type Latency, type Throughput } from "./bench/measure";
+import {
+  freePort,
+  SERVICES,
+  startBenchSystem,
+  type BenchSystem,
+  type ServiceName,
+} from "./bench/system";
+
+const run = promisify(execFile);
+const quick = process.argv.includes("--quick");
+const root = projectRoot();
+
+const PLAN = quick
+  ? {
+      ingest: 20_000,
+      memSmall: 10_000,
+      memLarge: 200_000,
+      latencyRequests: 500,
+      loadSeconds: 5,
+      reportRequests: 300,
+    }
+  : {
+      ingest: 100_000,
+      memSmall: 10_000,
+      memLarge: 1_000_000,
+      latencyRequests: 3000,
+      loadSeconds: 10,
+      reportRequests: 2000,
+    };
+
+const log = (message: string): void =>
+  console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
+  return (await res.json()) as T;
+}
+
+/** Polls until the report counts `total` users; returns the seconds it took from `since`. */
+async function waitForTotal(
+  sys: BenchSystem,
+  total: number,
+  since: bigint,
+  timeoutMs: number,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await getJson<{ total: number }>(`${sys.baseUrl}/report?top=1`);
+    if (r.total >= total) return Number(process.hrtime.bigint() - since) / 1e9;
+    if (Date.now() > deadline)
+      throw new Error(`only ${r.total} of ${total} users counted after ${timeoutMs} ms`);
+    await delay(20);
+  }
+}
+
+/** Submits n users (in jobs of at most SUBMIT_MAX) and waits until the report counts `expectTotal`. */
+async function submitAndWait(
+  sys: BenchSystem,
+  n: number,
+  expectTotal: number,
+  timeoutMs: number,
+): Promise<number> {
+  const started = process.hrtime.bigint();
+  const res = await fetch(`${sys.baseUrl}/submit/${n}`);
+  if (res.status !== 202)
+    throw new Error(`/submit/${n} answered ${res.status}: ${await res.text()}`);
+  return waitForTotal(sys, expectTotal, started, timeoutMs);
+}
+
+/** Starts the bare node:http baseline server in a child process. */
+async function startHttpBaseline(bodyFile?: string): Promise<{ url: string; stop: () => void }> {
+  const port = await freePort();
+  const child = fork(
+    path.join(__dirname, "bench", "http-baseline.js"),
+    [String(port), ...(bodyFile ? [bodyFile] : [])],
+    {
+      stdio: "ignore",
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.once("message", () => resolve());
+    child.once("exit", code => reject(new Error(`baseline server exited with ${code}`)));
+  });
+  return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill() };
+}
+
+const portOpen = (port: number): Promise<boolean> =>
+  new Promise(resolve => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+
+interface Results {
+  ingest: { eventsPerSec: number; seconds: number; n: number };
+  ingestBaseline: { eventsPerSec: number; seconds: number };
+  submitLatency: Latency;
+  submitLatencyBaseline: Latency;
+  submitLoad: Throughput;
+  submitLoadBaseline: Throughput;
+  reportStored: number;
+  reportLatency: Latency;
+  reportLatencyBaseline: Latency;
+  reportBytes: number;
+  windowedReportLatency: Latency;
+  rss: {
+    idle: Record<ServiceName, number>;
+    small: Record<ServiceName, number>;
+    large: Record<ServiceName, number>;
+  };
+}
+
+async function main(): Promise<void> {
+  log(`plan: ${JSON.stringify(PLAN)}${quick ? " (quick)" : ""}`);
+  const startedKafka = !(await portOpen(9092));
+  if (startedKafka) await run("scripts/kafka.sh", ["start"], { cwd: root, timeout: 300_000 });
+  if (!(await portOpen(5672)))
+    await run("scripts/rabbitmq.sh", ["start"], { cwd: root, timeout: 300_000 });
+
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-bench-files-"));
+  let sys: BenchSystem | undefined;
+  try {
+    // Baselines first, on an idle machine, with the same events and the same broker.
+    log(`baseline: bare kafkajs producer → consumer, ${PLAN.ingest} events`);
+    const events = createUserEventGenerator(usPlaces(), { dirtyShare: 0.1 }).generate(
+      "bench",
+      0,
+      PLAN.ingest,
+    );
+    const messages = events.map(e => ({
+      key: userEventCodec.key(e),
+      value: userEventCodec.encode(e),
+    }));
+    const ingestBaseline = await kafkaBaseline({
+      brokers: ["127.0.0.1:9092"],
+      messages,
+      partitions: 3,
+      batch: 5000,
+    });
+
+    log("baseline: bare node:http answering 202");
+    const bare = await startHttpBaseline();
+    const submitLatencyBaseline = await sequentialLatency(bare.url, PLAN.latencyRequests);
+    const submitLoadBaseline = await throughput(bare.url, 50, PLAN.loadSeconds);
+    bare.stop();
+
+    log("starting the services");
+    sys = await startBenchSystem();
+    await delay(1000);
+    const rssIdle = sys.rss();
+
+    log(`memory at ${PLAN.memSmall} users`);
+    await submitAndWait(sys, PLAN.memSmall, PLAN.memSmall, 120_000);
+    const rssSmall = sys.rss();
+
+    log(`ingest: /submit/${PLAN.ingest} until the last event is counted in SQLite`);
+    const ingestSeconds = await submitAndWait(
+      sys,
+      PLAN.ingest,
+      PLAN.memSmall + PLAN.ingest,
+      300_000,
+    );
+
+    log(`submit latency: ${PLAN.latencyRequests} × /submit/1, one in flight`);
+    const submitLatency = await sequentialLatency(
+      `${sys.baseUrl}/submit/1`,
+      PLAN.latencyRequests,
+      100,
+      202,
+    );
+    log(`submit load: 50 in flight for ${PLAN.loadSeconds} s`);
+    const submitLoad = await throughput(`${sys.baseUrl}/submit/1`, 50, PLAN.loadSeconds);
+
+    // Let the consumer catch up with the load, then fill the store up to memLarge users.
+    const { total: now } = await waitForStable(sys);
+    log(`filling the store from ${now} to ${PLAN.memLarge} users`);
+    if (PLAN.memLarge > now) await submitAndWait(sys, PLAN.memLarge - now, PLAN.memLarge, 900_000);
+    const rssLarge = sys.rss();
+    const reportStored = (await getJson<{ total: number }>(`${sys.baseUrl}/report?top=1`)).total;
+
+    log(`report latency at ${reportStored} stored users`);
+    const reportLatency = await sequentialLatency(
+      `${sys.baseUrl}/report`,
+      PLAN.reportRequests,
+      50,
+      200,
+    );
+    const windowedReportLatency = await sequentialLatency(
+      `${sys.baseUrl}/report?top=10&from=2000-01-01&to=2100-01-01`,
+      Math.max(20, Math.floor(PLAN.reportRequests / 50)),
+      3,
+      200,
+    );
+    const body = await (await fetch(`${sys.baseUrl}/report`)).text();
+    const bodyFile = path.join(tmp, "report.json");
+    fs.writeFileSync(bodyFile, body);
+    const bareReport = await startHttpBaseline(bodyFile);
+    const reportLatencyBaseline = await sequentialLatency(
+      bareReport.url,
+      PLAN.reportRequests,
+      50,
+      200,
+    );
+    bareReport.stop();
+
+    const results: Results = {
+      ingest: { eventsPerSec: PLAN.ingest / ingestSeconds, seconds: ingestSeconds, n: PLAN.ingest },
+      ingestBaseline,
+      submitLatency,
+      submitLatencyBaseline,
+      submitLoad,
+      submitLoadBaseline,
+      reportStored,
+      reportLatency,
+      reportLatencyBaseline,
+      reportBytes: Buffer.byteLength(body),
+      windowedReportLatency,
+      rss: { idle: rssIdle, small: rssSmall, large: rssLarge },
+    };
+    report(results);
+  } finally {
+    await sys?.stop().catch(err => log(`stopping the services failed: ${String(err)}`));
+    if (startedKafka)
+      await run("scripts/kafka.sh", ["stop"], { cwd: root, timeout: 120_000 }).catch(
+        () => undefined,
+      );
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Waits until the total stops changing for a second (the consumer caught up). */
+async function waitForStable(sys: BenchSystem): Promise<{ total: number }> {
+  let last = -1;
+  for (let i = 0; i < 600; i++) {
+    const { total } = await getJson<{ total: number }>(`${sys.baseUrl}/report?top=1`);
+    if (total === last) return { total };
+    last = total;
+    await delay(1000);
+  }
+  throw new Error("the report total kept changing for 10 minutes");
+}
+
+const f0 = (n: number): string => Math.round(n).toLocaleString("en-US");
+const f2 = (n: number): string => n.toFixed(2);
+const verdict = (ok: boolean): string => (ok ? "met" : "**missed**");
+
+function versions(): Record<string, string> {
+  // Read from the files: some packages do not export their package.json.
+  const pkg = (name: string): string =>
+    (
+      JSON.parse(
+        fs.readFileSync(path.join(root, "node_modules", name, "package.json"), "utf8"),
+      ) as { version: string }
+    ).version;
+  return {
+    node: process.version,
+    kafka: process.env.KAFKA_VERSION ?? "3.9.1",
+    kafkajs: pkg("kafkajs"),
+    moleculer: pkg("moleculer"),
+    "moleculer-web": pkg("moleculer-web"),
+    amqplib: pkg("amqplib"),
+    "better-sqlite3": pkg("better-sqlite3"),
+    sqlite: (
+      new Database(":memory:").prepare("SELECT sqlite_version() AS v").get() as { v: string }
+    ).v,
+  };
+}
+
+function report(r: Results): void {
+  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  const maxRss = (m: Record<ServiceName, number>): number => Math.max(...Object.values(m));
+  const flat = SERVICES.every(
+    s => r.rss.large[s] - r.rss.small[s] <= Math.max(25, 0.25 * r.rss.small[s]),
+  );
+  const rows: string[][] = [
+    [
+      "Ingest, /submit/" + f0(r.ingest.n) + " until counted",
+      `${f0(r.ingest.eventsPerSec)} events/s`,
+      `${f0(r.ingestBaseline.eventsPerSec)} events/s (bare kafkajs)`,
+      `${f2(r.ingest.eventsPerSec / r.ingestBaseline.eventsPerSec)}×`,
+      `≥ 60,000/s and ≥ 0.7×: ${verdict(r.ingest.eventsPerSec >= 60_000 && r.ingest.eventsPerSec >= 0.7 * r.ingestBaseline.eventsPerSec)}`,
+    ],
+    [
+      "/submit/1 latency, 1 in flight",
+      `p50 ${f2(r.submitLatency.p50)} ms, p99 ${f2(r.submitLatency.p99)} ms`,
+      `p50 ${f2(r.submitLatencyBaseline.p50)} ms, p99 ${f2(r.submitLatencyBaseline.p99)} ms (bare node:http)`,
+      "",
+      `p50 ≤ 2, p99 ≤ 10: ${verdict(r.submitLatency.p50 <= 2 && r.submitLatency.p99 <= 10)}`,
+    ],
+    [
+      "/submit/1 requests/s, 50 in flight",
+      `${f0(r.submitLoad.requestsPerSec)} req/s (p99 ${f0(r.submitLoad.p99)} ms, ${r.submitLoad.errors + r.submitLoad.non2xx} failed)`,
+      `${f0(r.submitLoadBaseline.requestsPerSec)} req/s (bare node:http)`,
+      `${f2(r.submitLoad.requestsPerSec / r.submitLoadBaseline.requestsPerSec)}×`,
+      `≥ 0.3×: ${verdict(r.submitLoad.requestsPerSec >= 0.3 * r.submitLoadBaseline.requestsPerSec)}`,
+    ],
+    [
+      `/report latency at ${f0(r.reportStored)} users (${f0(r.reportBytes / 1024)} KiB)`,
+      `p50 ${f2(r.reportLatency.p50)} ms, p99 ${f2(r.reportLatency.p99)} ms`,
+      `p50 ${f2(r.reportLatencyBaseline.p50)} ms, p99 ${f2(r.reportLatencyBaseline.p99)} ms (node:http, same body)`,
+      "",
+      `p99 ≤ 5 ms: ${verdict(r.reportLatency.p99 <= 5)}`,
+    ],
+    [
+      `/report?from=…&to=… (window over every event)`,
+      `p50 ${f2(r.windowedReportLatency.p50)} ms, p99 ${f2(r.windowedReportLatency.p99)} ms`,
+      "",
+      "",
+      "(no target: scans the window)",
+    ],
+    ...SERVICES.map(s => [
+      `RSS of ${s}`,
+      `${f0(r.rss.small[s])} MB at ${f0(PLAN.memSmall)}, ${f0(r.rss.large[s])} MB at ${f0(r.reportStored)}`,
+      `${f0(r.rss.idle[s])} MB idle`,
+      "",
+      "",
+    ]),
+  ];
+  rows.push([
+    "RSS, all services",
+    `max ${f0(maxRss(r.rss.large))} MB`,
+    "",
+    "",
+    `flat and ≤ 150 MB: ${verdict(flat && maxRss(r.rss.large) <= 150)}`,
+  ]);
+
+  const header = ["Measure", "This system", "Baseline (same run)", "Ratio", "Target"];
+  const table = [header, header.map(() => "---"), ...rows]
+    .map(row => `| ${row.join(" | ")} |`)
+    .join("\n");
+  console.log(`\n${table}\n`);
+
+  const v = versions();
+  const doc = `# Benchmarks
+
+Measured by \`npm run bench${quick ? " -- --quick" : ""}\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} × ${cpu}, ${f0(os.totalmem() / 2 ** 30)} GiB,
+${os.type()} ${os.release()}. Versions: ${Object.entries(v)
+    .map(([k, x]) => `${k} ${x}`)
+    .join(", ")}.
+Kafka runs locally (KRaft, one node, from the Maven jars); the three services run as separate processes over
+the local RabbitMQ, as \`make up\` runs them; every figure has its baseline measured in the same run.${quick ? "\n\n**Quick run**: smaller sizes than the targets are defined for." : ""}
+
+${table}
+
+How each figure is measured (scripts/bench.ts):
+- Ingest: time from sending \`GET /submit/${f0(r.ingest.n)}\` until \`/report\` counts the last of those users (the
+  consumer stored it in SQLite). Baseline: the same events (JSON, keyed by id) produced in sends of 5,000 with
+  \`acks: -1\` by a bare kafkajs producer and read by a bare kafkajs consumer (\`eachBatch\`, nothing done with
+  them), on a new topic of the same broker, until all were seen.
+- Latency: sequential requests on one kept-alive connection after 100 warm-up requests; requests/s: autocannon,
+  50 connections, ${PLAN.loadSeconds} s. Baseline: a bare \`node:http\` server in its own process answering 202 with
+  a small JSON body (for /submit) or 200 with the same report body (for /report).
+- Memory: resident set size (VmRSS) of each service process after the given number of users were counted.
+`;
+  const out = path.join(root, "docs", "BENCHMARKS.md");
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  // Keep the analysis written below the generated part (anything after the marker).
+  const marker = "<!-- analysis -->";
+  const previous = fs.existsSync(out) ? fs.readFileSync(out, "utf8") : "";
+  const analysis = previous.includes(marker)
+    ? previous.slice(previous.indexOf(marker))
+    : `${marker}\n`;
+  fs.writeFileSync(out, `${doc}\n${analysis}`);
+  log(`wrote ${path.relative(process.cwd(), out)}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

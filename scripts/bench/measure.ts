@@ -1,0 +1,93 @@
+/** Latency and throughput measurements over HTTP, for the benchmark. */
+import http from "node:http";
+import autocannon from "autocannon";
+
+export interface Latency {
+  count: number;
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
+/** Percentile p (0–100) of sorted values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+/** Summary of latencies in milliseconds. */
+export function summarize(ms: number[]): Latency {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return {
+    count: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    mean: sorted.reduce((s, x) => s + x, 0) / Math.max(1, sorted.length),
+  };
+}
+
+/** One GET over a kept-alive connection; resolves with the status and the time it took (ms). */
+function get(agent: http.Agent, url: URL): Promise<{ status: number; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const req = http.get(url, { agent }, res => {
+      res.resume();
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        }),
+      );
+    });
+    req.on("error", reject);
+  });
+}
+
+/** Latency of `count` sequential GETs (one in flight), after `warmup` unmeasured ones. */
+export async function sequentialLatency(
+  url: string,
+  count: number,
+  warmup = 100,
+  expectStatus?: number,
+): Promise<Latency> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const target = new URL(url);
+  try {
+    for (let i = 0; i < warmup; i++) await get(agent, target);
+    const ms: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const r = await get(agent, target);
+      if (expectStatus !== undefined && r.status !== expectStatus)
+        throw new Error(`GET ${url} answered ${r.status}`);
+      ms.push(r.ms);
+    }
+    return summarize(ms);
+  } finally {
+    agent.destroy();
+  }
+}
+
+export interface Throughput {
+  requestsPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** Requests/s with `connections` in flight for `seconds` (autocannon). */
+export async function throughput(
+  url: string,
+  connections: number,
+  seconds: number,
+): Promise<Throughput> {
+  const result = await autocannon({ url, connections, duration: seconds, pipelining: 1 });
+  return {
+    requestsPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
