@@ -47,6 +47,11 @@ stop-services: ## Stop services started in the background
 test: build ## Unit + integration tests against real RabbitMQ, Kafka and SMTP
 	scripts/test.sh
 
+test-faults: build ## Fault suite: kill -9, SIGTERM, Kafka/RabbitMQ/SMTP outages on the real brokers
+	rm -f test-results/faults.json
+	scripts/test.sh --project faults
+	node dist/scripts/reliability.js faults
+
 test-unit: build ## Unit tests only (no brokers)
 	npx vitest run --project unit
 
@@ -59,6 +64,12 @@ replay: build ## Replay a file of events: make replay FILE=users.csv [RATE=5000]
 
 sample: build ## Write a messy sample CSV in the original format: make sample [FILE=sample.csv ROWS=10000]
 	npm run -s sample -- "$(or $(FILE),sample.csv)" --rows "$(or $(ROWS),10000)"
+
+bench: build ## Benchmark against baselines; writes docs/BENCHMARKS.md (QUICK=1 for a short run)
+	node dist/scripts/bench.js $(if $(QUICK),--quick)
+
+soak: build ## Soak at ~1,000 requests/s (MINUTES=10); writes docs/RELIABILITY.md
+	node dist/scripts/soak.js --minutes $(or $(MINUTES),10)
 
 lint: install ## Type-check, lint and check formatting
 	npm run -s typecheck

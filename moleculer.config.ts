@@ -32,6 +32,9 @@ export function brokerOptions(
         autoDeleteQueues: true,
       },
     },
+    // RabbitMQ balances requests among the nodes of a service (one shared queue per action): a node
+    // that died stops receiving at once, instead of being picked until its heartbeat times out.
+    disableBalancer: true,
     requestTimeout: config.moleculer.requestTimeoutMs,
     // On stop, wait for the requests in progress before the services' stopped() run.
     tracking: { enabled: true, shutdownTimeout: 15_000 },

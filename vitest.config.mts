@@ -24,6 +24,17 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // make test-faults: faults injected into the services as processes, and real broker outages.
+          name: "faults",
+          include: ["test/faults/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: "system",
           include: ["test/system/**/*.test.ts"],
           fileParallelism: false,

@@ -25,6 +25,8 @@ export interface BatchConsumerOptions<T> {
   /** Deals with records that failed to decode, before their offsets are committed. */
   onInvalid: (records: InvalidRecord[]) => Promise<void>;
   log: Log;
+  /** Most bytes one fetch brings. Default 6 MiB. */
+  fetchMaxBytes?: number;
   consumerConfig?: Partial<ConsumerConfig>;
 }
 
@@ -52,9 +54,9 @@ export async function startBatchConsumer<T>(
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     maxWaitTimeInMs: 500,
-    // A fetch brings at most ~6 MiB (~35,000 events): large batches, bounded memory.
-    maxBytesPerPartition: 2 * 1024 * 1024,
-    maxBytes: 6 * 1024 * 1024,
+    // By default a fetch brings at most ~6 MiB (~35,000 events): large batches, bounded memory.
+    maxBytesPerPartition: Math.min(2 * 1024 * 1024, opts.fetchMaxBytes ?? 6 * 1024 * 1024),
+    maxBytes: opts.fetchMaxBytes ?? 6 * 1024 * 1024,
     sessionTimeout: 10_000,
     rebalanceTimeout: 20_000,
     heartbeatInterval: 1000,

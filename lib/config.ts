@@ -12,6 +12,12 @@ export interface Config {
     port: number;
     /** Largest accepted request body (POST /events), in bytes. */
     bodyLimitBytes: number;
+    /** Requests to write endpoints per client per minute; 0 turns the limit off. */
+    writeRateLimit: number;
+    /** A request must be received and answered within this many milliseconds. */
+    requestTimeoutMs: number;
+    /** Origins allowed to call the API from a browser; empty: CORS off. */
+    corsOrigins: string[];
   };
   moleculer: {
     namespace: string;
@@ -26,6 +32,8 @@ export interface Config {
     topic: string;
     partitions: number;
     groupId: string;
+    /** Most bytes one consumer fetch brings (bounds batch size and memory). */
+    fetchMaxBytes: number;
   };
   dataDir: string;
   submit: {
@@ -157,6 +165,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       host: str("HTTP_HOST", "0.0.0.0"),
       port: int("HTTP_PORT", 8000, 1, 65535),
       bodyLimitBytes: int("HTTP_BODY_LIMIT_BYTES", 5 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      writeRateLimit: int("RATE_LIMIT_WRITES_PER_MINUTE", 600, 0, 10_000_000),
+      requestTimeoutMs: int("HTTP_REQUEST_TIMEOUT_MS", 60_000, 1000, 3_600_000),
+      corsOrigins: list("CORS_ORIGINS", ""),
     },
     moleculer: {
       namespace: str("MOLECULER_NAMESPACE", "event-pipeline"),
@@ -171,6 +182,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       topic,
       partitions: int("KAFKA_PARTITIONS", 3, 1, 1000),
       groupId: str("USERSTATS_GROUP", "userstats"),
+      fetchMaxBytes: int("KAFKA_FETCH_MAX_BYTES", 6 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     },
     dataDir: path.resolve(str("DATA_DIR", "./data")),
     submit: {

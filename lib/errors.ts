@@ -63,3 +63,18 @@ export class MethodNotAllowedError extends Errors.MoleculerClientError {
     this.name = "MethodNotAllowedError";
   }
 }
+
+/** A client over its request budget (see RATE_LIMIT_WRITES_PER_MINUTE); Retry-After says when. */
+export class RateLimitedError extends Errors.MoleculerClientError {
+  constructor(limit: number) {
+    super(
+      `Too many requests: at most ${limit} writes a minute; retry after Retry-After seconds.`,
+      429,
+      "RATE_LIMITED",
+      {
+        limit,
+      },
+    );
+    this.name = "RateLimitedError";
+  }
+}

@@ -92,14 +92,22 @@ export class JobStore {
     };
   }
 
-  /** Creates a running job; `seedFor(seq)` gives its generator seed from its sequence number. */
-  create(total: number, seedFor: (seq: number) => string): StoredJob {
+  /**
+   * Creates a running job; `seedFor(seq)` gives its generator seed from its sequence number. With an
+   * id that exists already (a request delivered again), returns that job and creates nothing.
+   */
+  create(
+    total: number,
+    seedFor: (seq: number) => string,
+    id: string = randomUUID(),
+  ): StoredJob & { created: boolean } {
     return this.db.transaction(() => {
+      const existing = this.stmts.get.get(id) as JobRow | undefined;
+      if (existing !== undefined) return { ...fromRow(existing), created: false };
       const { seq } = this.stmts.nextSeq.get() as { seq: number };
       const now = new Date().toISOString();
-      const id = randomUUID();
       this.stmts.insert.run({ id, seq, seed: seedFor(seq), total, now });
-      return fromRow(this.stmts.get.get(id) as JobRow);
+      return { ...fromRow(this.stmts.get.get(id) as JobRow), created: true };
     })();
   }
 

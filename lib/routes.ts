@@ -11,15 +11,17 @@ export interface ApiRoute {
   action?: string;
   /** A GET without side effects: HEAD is answered too. */
   safe?: boolean;
+  /** Writes data: rate-limited per client. */
+  write?: boolean;
 }
 
 export const API_ROUTES: readonly ApiRoute[] = [
-  { method: "GET", path: "submit/:n", action: "userevents.submit" },
+  { method: "GET", path: "submit/:n", action: "userevents.submit", write: true },
   { method: "GET", path: "jobs/:id", action: "userevents.job", safe: true },
-  { method: "POST", path: "events" },
+  { method: "POST", path: "events", write: true },
   // Through the gateway's report cache (api.report), which asks userstats.report when needed.
   { method: "GET", path: "report", action: "api.report", safe: true },
-  { method: "POST", path: "report/send", action: "userstats.sendReport" },
+  { method: "POST", path: "report/send", action: "userstats.sendReport", write: true },
   { method: "GET", path: "reports", action: "userstats.reports", safe: true },
   { method: "GET", path: "reports/:id", action: "userstats.getReport", safe: true },
   { method: "GET", path: "healthcheck", action: "api.health", safe: true },
@@ -60,6 +62,7 @@ export function headAliases(): Record<string, string> {
 
 const PATTERNS = [...methodsByPath()].map(([p, methods]) => ({
   methods,
+  writes: API_ROUTES.filter(r => r.path === p && r.write === true).map(r => r.method as string),
   re: new RegExp(
     `^/${p
       .split("/")
@@ -67,6 +70,11 @@ const PATTERNS = [...methodsByPath()].map(([p, methods]) => ({
       .join("/")}/?$`,
   ),
 }));
+
+/** True when the request is to a write endpoint (rate-limited). */
+export function isWrite(method: string, urlPath: string): boolean {
+  return PATTERNS.find(p => p.re.test(urlPath))?.writes.includes(method) ?? false;
+}
 
 /** The methods a URL path answers to (empty when it is no route), for OPTIONS and Allow. */
 export function allowedFor(urlPath: string): string[] {

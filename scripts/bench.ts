@@ -7,13 +7,13 @@
  */
 import { execFile, fork } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { createUserEventGenerator } from "../lib/generator";
+import { portOpen } from "../lib/net";
 import { projectRoot } from "../lib/paths";
 import { usPlaces } from "../lib/places";
 import { userEventCodec } from "../lib/user-event";
@@ -105,16 +105,6 @@ async function startHttpBaseline(bodyFile?: string): Promise<{ url: string; stop
   });
   return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill() };
 }
-
-const portOpen = (port: number): Promise<boolean> =>
-  new Promise(resolve => {
-    const socket = net.connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 
 interface Results {
   ingest: { eventsPerSec: number; seconds: number; n: number };

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The three service processes (api, userevents, userstats), each a moleculer node of its own.
-# Usage: scripts/services.sh start|stop|status|run
+# Usage: scripts/services.sh start|launch|stop|status|run
 #   start  in the background (pid and log in the run folder), then wait until /healthcheck is 200
+#   launch like start, without waiting for the health check
 #   run    in the foreground with prefixed output; Ctrl-C stops all three cleanly
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -13,7 +14,7 @@ HTTP_PORT=${HTTP_PORT:-8000}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-120}
 # Memory: a small young generation, a capped old one and two malloc arenas keep each process near
 # 100 MB resident whatever the load (docs/BENCHMARKS.md); set NODE_OPTIONS yourself to override.
-export NODE_OPTIONS="${NODE_OPTIONS-"--max-semi-space-size=8 --max-old-space-size=192"}"
+export NODE_OPTIONS="${NODE_OPTIONS-"--max-semi-space-size=8 --max-old-space-size=128"}"
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 # NODE_ARGS: extra node flags for the three processes, e.g. NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
 read -r -a NODE_FLAGS <<<"${NODE_ARGS:-}"
@@ -24,10 +25,11 @@ RUNNER=(node "${NODE_FLAGS[@]}" "$ROOT/node_modules/moleculer/bin/moleculer-runn
 healthy() { curl -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthcheck"; }
 
 case "${1:-}" in
-  start)
+  start | launch)
     for s in "${SERVICES[@]}"; do
       start_bg "$s" "${RUNNER[@]}" "$ROOT/dist/services/$s.service.js"
     done
+    [ "$1" = launch ] && exit 0
     say "waiting for http://127.0.0.1:$HTTP_PORT/healthcheck (up to ${HEALTH_TIMEOUT}s)"
     if ! wait_until "$HEALTH_TIMEOUT" "the services to be healthy" healthy; then
       curl -s "http://127.0.0.1:$HTTP_PORT/healthcheck" >&2 || true
@@ -57,5 +59,5 @@ case "${1:-}" in
     exec node_modules/.bin/concurrently --names "$(IFS=,; echo "${SERVICES[*]}")" \
       --prefix-colors blue,magenta,green --kill-signal SIGTERM "${cmds[@]}"
     ;;
-  *) die "usage: $0 start|stop|status|run" ;;
+  *) die "usage: $0 start|launch|stop|status|run" ;;
 esac

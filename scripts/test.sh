@@ -32,4 +32,6 @@ fi
 # The dashboard tests drive Debian's Chromium.
 scripts/install-chromium.sh
 
+# Without arguments: every project but the fault suite (make test-faults runs that one).
+if [ $# -eq 0 ]; then set -- --project unit --project integration --project system; fi
 npx vitest run "$@"

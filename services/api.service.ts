@@ -9,13 +9,14 @@ import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import serveStatic from "serve-static";
 import { loadConfig, type Config } from "../lib/config";
-import { MethodNotAllowedError, UnsupportedMediaTypeError } from "../lib/errors";
+import { MethodNotAllowedError, RateLimitedError, UnsupportedMediaTypeError } from "../lib/errors";
 import type { CheckResult } from "../lib/health";
 import { toHttpError } from "../lib/http-errors";
 import { buildOpenApi } from "../lib/openapi";
 import { CSP, cspForPath, setSecurityHeaders } from "../lib/security-headers";
 import { projectRoot } from "../lib/paths";
-import { allowedFor, API_ROUTES, headAliases, wrongMethods } from "../lib/routes";
+import { FixedWindowLimiter } from "../lib/rate-limit";
+import { allowedFor, API_ROUTES, headAliases, isWrite, wrongMethods } from "../lib/routes";
 import type { Job } from "../lib/job-store";
 import type { SubmitResult } from "./userevents.service";
 import type { SendReportResult, StatsDashboard } from "./userstats.service";
@@ -73,6 +74,8 @@ function statusOf(action: string | undefined, data: unknown): number | undefined
 
 /** The api service for the given configuration. */
 export function createApiService(config: Readonly<Config>): ServiceSchema {
+  const writes = new FixedWindowLimiter(config.http.writeRateLimit, 60_000);
+  const cors = config.http.corsOrigins.length > 0;
   const schema: ServiceSchema<Record<string, unknown>, ApiCacheThis> = {
     name: "api",
     mixins: [ApiGateway],
@@ -98,17 +101,35 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
       // A parameter named like an Object.prototype member (?constructor=x) is kept, so that it is
       // reported as unknown instead of silently dropped.
       qsOptions: { allowPrototypes: true },
+      // Browsers may call the API from these origins only (none by default).
+      cors: cors
+        ? { origin: [...config.http.corsOrigins], methods: ["GET", "POST"], maxAge: 600 }
+        : undefined,
       use: [
         // Every routed answer: JSON (or CSV) that runs nothing.
         (
           req: IncomingMessage & { originalUrl?: string },
           res: ServerResponse,
-          next: () => void,
+          next: (err?: Error) => void,
         ) => {
           setSecurityHeaders(res, CSP.api);
-          // OPTIONS says which methods a route takes and runs nothing (CORS is off: no preflight).
-          if (req.method === "OPTIONS") {
-            const allowed = allowedFor((req.originalUrl ?? req.url ?? "/").split("?")[0] ?? "/");
+          const urlPath = (req.originalUrl ?? req.url ?? "/").split("?")[0] ?? "/";
+          if (isWrite(req.method ?? "", urlPath)) {
+            const decision = writes.hit(req.socket.remoteAddress ?? "unknown");
+            for (const [name, value] of Object.entries(decision.headers))
+              res.setHeader(name, value);
+            if (!decision.allowed) {
+              next(new RateLimitedError(config.http.writeRateLimit));
+              return;
+            }
+          }
+          // OPTIONS says which methods a route takes and runs nothing; a CORS preflight is left to
+          // moleculer-web when CORS is on.
+          if (
+            req.method === "OPTIONS" &&
+            !(cors && req.headers["access-control-request-method"] !== undefined)
+          ) {
+            const allowed = allowedFor(urlPath);
             if (allowed.length > 0) {
               res.writeHead(204, { Allow: [...allowed, "OPTIONS"].join(", ") });
               res.end();
@@ -271,6 +292,11 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
     },
 
     started(this: ApiCacheThis & { server?: import("node:http").Server }) {
+      if (this.server !== undefined) {
+        // A slow client cannot hold a connection (or the gateway) forever.
+        this.server.requestTimeout = config.http.requestTimeoutMs;
+        this.server.headersTimeout = Math.min(config.http.requestTimeoutMs, 20_000);
+      }
       // Requests Node cannot parse (a 20 KB URL, broken framing) get a JSON error too.
       this.server?.on(
         "clientError",

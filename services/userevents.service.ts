@@ -70,7 +70,9 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
         handler(this: UserEventsThis, ctx: Context<SubmitParams>): SubmitResult {
           if (this.stopping) throw new ShuttingDownError("userevents");
           const n = parseCount(ctx.params.n, config.submit.max);
-          const job = this.store.create(n, seq => jobSeed(config.generator.seed, seq));
+          // The job id is the request's id: a request RabbitMQ delivers again (its first node died
+          // before answering) finds its job instead of making a second one.
+          const job = this.store.create(n, seq => jobSeed(config.generator.seed, seq), ctx.id);
           this.runner.start(job);
           this.logger.debug("Submit job accepted.", { jobId: job.id, n });
           return { accepted: n, jobId: job.id };

@@ -1,11 +1,13 @@
 /** The system under benchmark: the three built services as processes, isolated from `make up`. */
 import { execFile } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "../../lib/net";
 import { projectRoot } from "../../lib/paths";
+
+export { freePort };
 
 const run = promisify(execFile);
 export const SERVICES = ["api", "userevents", "userstats"] as const;
@@ -21,17 +23,6 @@ export interface BenchSystem {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** Resident set size of a process in MB (from /proc). */
 export function rssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
@@ -39,14 +30,24 @@ export function rssMb(pid: number): number {
   return kb / 1024;
 }
 
-/** Starts the services (scripts/services.sh) with their own namespace, topic, group, port and data. */
-export async function startBenchSystem(
+export interface Isolated {
+  id: string;
+  runDir: string;
+  baseUrl: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Environment for the three services as processes (scripts/services.sh) that shares nothing with
+ * `make up` or other runs: its own run folder, data, port, moleculer namespace, topic and group.
+ */
+export async function isolatedEnv(
+  prefix: string,
   extraEnv: Record<string, string> = {},
-): Promise<BenchSystem> {
-  const id = `bench-${Date.now().toString(36)}`;
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-bench-"));
+): Promise<Isolated> {
+  const id = `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `pipeline-${prefix}-`));
   const port = await freePort();
-  const topic = `user-events-${id}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     RUN_DIR: runDir,
@@ -54,20 +55,32 @@ export async function startBenchSystem(
     HTTP_PORT: String(port),
     HTTP_HOST: "127.0.0.1",
     MOLECULER_NAMESPACE: id,
-    USER_EVENTS_TOPIC: topic,
+    USER_EVENTS_TOPIC: `user-events-${id}`,
     USERSTATS_GROUP: `userstats-${id}`,
-    LOG_LEVEL: "warn",
     REPORT_CRON: "0 0 1 1 *",
+    ...extraEnv,
+  };
+  return { id, runDir, baseUrl: `http://127.0.0.1:${port}`, env };
+}
+
+/** Starts the services (scripts/services.sh) with their own namespace, topic, group, port and data. */
+export async function startBenchSystem(
+  extraEnv: Record<string, string> = {},
+): Promise<BenchSystem> {
+  const { runDir, baseUrl, env } = await isolatedEnv("bench", {
+    LOG_LEVEL: "warn",
     SMTP_URL: "",
     REPORT_TO: "",
     SUBMIT_MAX: "10000000",
+    RATE_LIMIT_WRITES_PER_MINUTE: "0",
     ...extraEnv,
-  };
+  });
+  const topic = env.USER_EVENTS_TOPIC as string;
   await run("scripts/services.sh", ["start"], { cwd: projectRoot(), env, timeout: 180_000 });
   const pid = (name: ServiceName): number =>
     Number(fs.readFileSync(path.join(runDir, `${name}.pid`), "utf8"));
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
     env,
     runDir,
     topic,

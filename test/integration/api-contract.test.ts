@@ -96,6 +96,13 @@ describe("API contract", () => {
     expect(res.body).toMatchObject({ error: { type: "METHOD_NOT_ALLOWED" } });
   });
 
+  it("sends no CORS headers when no origin is configured", async () => {
+    const res = await fetch(`${sys.baseUrl}/report`, {
+      headers: { Origin: "http://elsewhere.example" },
+    });
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
   it("serves the dashboard and the API docs from local files", async () => {
     const page = await http(sys.baseUrl, "/");
     expect(page.status).toBe(200);

@@ -11,7 +11,8 @@ import { projectRoot } from "../../lib/paths";
 import type { Report } from "../../lib/report";
 import { waitFor } from "../../lib/retry";
 import { deleteTopics } from "../helpers/kafka";
-import { freePort, uniqueId } from "../helpers/net";
+import { isolatedEnv } from "../../scripts/bench/system";
+import { uniqueId } from "../helpers/net";
 import { http } from "../helpers/system";
 
 const run = promisify(execFile);
@@ -31,21 +32,15 @@ describe("the services as processes (scripts/services.sh)", () => {
   let baseUrl: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    env = {
-      ...process.env,
-      RUN_DIR: runDir,
+    const isolated = await isolatedEnv("sys", {
       DATA_DIR: path.join(runDir, "data"),
-      HTTP_PORT: String(port),
-      HTTP_HOST: "127.0.0.1",
-      MOLECULER_NAMESPACE: id,
-      USER_EVENTS_TOPIC: `user-events-${id}`,
-      USERSTATS_GROUP: `userstats-${id}`,
+      RUN_DIR: runDir,
       REPORT_TO: recipient,
-      REPORT_CRON: "0 0 1 1 *",
       SMTP_URL: `smtp://127.0.0.1:${process.env.MAILDEV_SMTP_PORT ?? "1025"}/?ignoreTLS=true`,
-    };
+    });
+    baseUrl = isolated.baseUrl;
+    env = isolated.env;
+    fs.rmSync(isolated.runDir, { recursive: true, force: true });
     await run("scripts/services.sh", ["start"], { cwd: projectRoot(), env, timeout: 150_000 });
   });
 
@@ -53,7 +48,8 @@ describe("the services as processes (scripts/services.sh)", () => {
     await run("scripts/services.sh", ["stop"], { cwd: projectRoot(), env, timeout: 150_000 }).catch(
       () => undefined,
     );
-    await deleteTopics([`user-events-${id}`, `user-events-${id}.dlq`]);
+    const topic = env.USER_EVENTS_TOPIC as string;
+    await deleteTopics([topic, `${topic}.dlq`]);
     fs.rmSync(runDir, { recursive: true, force: true });
   });
 

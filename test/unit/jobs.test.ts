@@ -34,6 +34,14 @@ describe("jobs", () => {
     expect(store.get("nope")).toBeUndefined();
   });
 
+  it("returns the existing job for an id it has, creating nothing (a request delivered twice)", () => {
+    const first = store.create(10, seq => `s:${seq}`, "request-1");
+    const again = store.create(99, seq => `s:${seq}`, "request-1");
+    expect(first.created).toBe(true);
+    expect(again).toMatchObject({ id: "request-1", total: 10, seq: first.seq, created: false });
+    expect(store.running()).toHaveLength(1);
+  });
+
   it("runs a job chunk by chunk and records progress after each acknowledged chunk", async () => {
     const job = store.create(25, () => "seed");
     const sent: number[][] = [];

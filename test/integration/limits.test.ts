@@ -1,0 +1,58 @@
+// Limits and hygiene at the gateway: rate limiting of write endpoints with the standard headers,
+// CORS only for configured origins, security headers.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dlqTopic } from "../../services/userstats.service";
+import { deleteTopics } from "../helpers/kafka";
+import { http, startSystem, type TestSystem } from "../helpers/system";
+
+let sys: TestSystem;
+const ORIGIN = "http://dashboard.example.test";
+
+beforeAll(async () => {
+  sys = await startSystem({ RATE_LIMIT_WRITES_PER_MINUTE: "5", CORS_ORIGINS: ORIGIN });
+});
+afterAll(async () => {
+  await sys?.stop();
+  if (sys) await deleteTopics([sys.config.kafka.topic, dlqTopic(sys.config.kafka.topic)]);
+});
+
+describe("limits", () => {
+  it("limits writes per client with RateLimit headers, then answers 429 with Retry-After", async () => {
+    const answers = [];
+    for (let i = 0; i < 6; i++) answers.push(await http(sys.baseUrl, "/submit/1"));
+    expect(answers.slice(0, 5).map(a => a.status)).toEqual([202, 202, 202, 202, 202]);
+    expect(answers[0]?.headers.get("ratelimit-limit")).toBe("5");
+    expect(answers[4]?.headers.get("ratelimit-remaining")).toBe("0");
+    const limited = answers[5];
+    expect(limited?.status).toBe(429);
+    expect(limited?.body).toMatchObject({ error: { type: "RATE_LIMITED" } });
+    expect(Number(limited?.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Other write endpoints share the budget; reads are not limited.
+    expect((await http(sys.baseUrl, "/report/send", { method: "POST" })).status).toBe(429);
+    for (let i = 0; i < 10; i++) expect((await http(sys.baseUrl, "/report")).status).toBe(200);
+  });
+
+  it("allows CORS for the configured origin only", async () => {
+    const preflight = await fetch(`${sys.baseUrl}/report`, {
+      method: "OPTIONS",
+      headers: { Origin: ORIGIN, "Access-Control-Request-Method": "GET" },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+    const allowed = await fetch(`${sys.baseUrl}/report`, { headers: { Origin: ORIGIN } });
+    expect(allowed.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+    const other = await fetch(`${sys.baseUrl}/report`, {
+      headers: { Origin: "http://evil.example" },
+    });
+    expect(other.headers.get("access-control-allow-origin")).not.toBe("http://evil.example");
+  });
+
+  it("sends security headers on API answers and pages", async () => {
+    for (const url of ["/report", "/", "/docs/"]) {
+      const res = await fetch(`${sys.baseUrl}${url}`);
+      expect(res.headers.get("x-content-type-options"), url).toBe("nosniff");
+      expect(res.headers.get("x-frame-options"), url).toBe("DENY");
+      expect(res.headers.get("content-security-policy"), url).toMatch(/frame-ancestors 'none'/);
+    }
+  });
+});
