@@ -182,7 +182,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       topic,
       partitions: int("KAFKA_PARTITIONS", 3, 1, 1000),
       groupId: str("USERSTATS_GROUP", "userstats"),
-      fetchMaxBytes: int("KAFKA_FETCH_MAX_BYTES", 6 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      fetchMaxBytes: int("KAFKA_FETCH_MAX_BYTES", 2 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     },
     dataDir: path.resolve(str("DATA_DIR", "./data")),
     submit: {

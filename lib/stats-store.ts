@@ -19,8 +19,11 @@ export interface WriteResult {
 
 /** Where a batch of events goes; implemented by each pipeline's store. */
 export interface EventSink<T> {
-  /** Stores the events in one transaction; events already stored are skipped. */
-  write(events: readonly T[]): WriteResult;
+  /**
+   * Stores the events in one transaction; events already stored are skipped. Takes any iterable, so
+   * a consumer can decode records one at a time inside the transaction (they die young).
+   */
+  write(events: Iterable<T>): WriteResult;
 }
 
 const UNKNOWN = "??";
@@ -78,10 +81,12 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
       `INSERT INTO user_events (id, datetime, city, state, country, post_code, raw, received_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     );
-    this.writeTx = this.db.transaction((events: readonly UserEvent[]): WriteResult => {
+    this.writeTx = this.db.transaction((events: Iterable<UserEvent>): WriteResult => {
       const receivedAt = new Date().toISOString();
       const deltas = new CountDeltas();
+      let seen = 0;
       for (const e of events) {
+        seen++;
         const clean = this.clean(e.address);
         const { changes } = this.insert.run(
           uuidBytes(e.id),
@@ -96,7 +101,7 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
         if (changes === 1) deltas.count(dimensionKeys(clean));
       }
       this.countsTable.add(deltas.byDim, deltas.total);
-      return { inserted: deltas.total, duplicates: events.length - deltas.total };
+      return { inserted: deltas.total, duplicates: seen - deltas.total };
     });
     const where = "WHERE datetime >= ? AND datetime <= ?";
     this.windowTotal = this.db.prepare(`SELECT COUNT(*) AS n FROM user_events ${where}`);
@@ -238,7 +243,7 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
     return clean;
   }
 
-  write(events: readonly UserEvent[]): WriteResult {
+  write(events: Iterable<UserEvent>): WriteResult {
     const result = this.writeTx(events);
     if (result.inserted > 0) this.version++;
     return result;
