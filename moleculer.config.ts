@@ -3,6 +3,7 @@
  * typed config. moleculer-runner loads the compiled file; tests call brokerOptions() directly.
  */
 import type { BrokerOptions } from "moleculer";
+import { callRouting } from "./lib/call-routing";
 import { loadConfig, type Config } from "./lib/config";
 
 /** Options of one service broker; `overrides` lets tests replace single fields. */
@@ -35,6 +36,9 @@ export function brokerOptions(
     // RabbitMQ balances requests among the nodes of a service (one shared queue per action): a node
     // that died stops receiving at once, instead of being picked until its heartbeat times out.
     disableBalancer: true,
+    // …but a call to an action of this very node runs in-process, and moleculer-web's calls go to
+    // the shared queue too (lib/call-routing.ts).
+    middlewares: [callRouting()],
     requestTimeout: config.moleculer.requestTimeoutMs,
     // On stop, wait for the requests in progress before the services' stopped() run.
     tracking: { enabled: true, shutdownTimeout: 15_000 },
