@@ -48,11 +48,18 @@ export interface ConsumerStatus {
 export interface RunningConsumer {
   readonly consumer: Consumer;
   status(): ConsumerStatus;
+  /** Settles once the consumer joined its group (or failed to). */
+  readonly joined: Promise<void>;
   /** Stops fetching, lets the current batch finish, commits its offsets and leaves the group. */
   stop(): Promise<void>;
 }
 
-/** Connects, subscribes from the beginning (for a new group) and starts consuming. */
+/**
+ * Connects, subscribes from the beginning (for a new group) and starts consuming. Resolves once
+ * connected and subscribed, without waiting to join the group: after a crash, joining waits for the
+ * dead member's session to time out (10 s), and the service should answer meanwhile (its health
+ * check says `starting` until the consumer joined).
+ */
 export async function startBatchConsumer<T>(
   opts: BatchConsumerOptions<T>,
 ): Promise<RunningConsumer> {
@@ -91,7 +98,7 @@ export async function startBatchConsumer<T>(
 
   await consumer.connect();
   await consumer.subscribe({ topics: [opts.topic], fromBeginning: true });
-  await consumer.run({
+  const running = consumer.run({
     autoCommit: true,
     autoCommitInterval: 1000,
     eachBatchAutoResolve: false,
@@ -138,11 +145,19 @@ export async function startBatchConsumer<T>(
     },
   });
 
+  const joined = running.catch((err: unknown) => {
+    status.state = "crashed";
+    status.lastError = err instanceof Error ? err.message : String(err);
+    log.error("Kafka consumer could not start.", { error: status.lastError });
+  });
+
   return {
     consumer,
     status: () => ({ ...status }),
+    joined,
     async stop() {
       // kafkajs waits for the running eachBatch, commits resolved offsets and leaves the group.
+      // (A join still under way then fails; `joined` has its handler and is not waited for.)
       await consumer.disconnect();
       status.state = "stopped";
     },

@@ -65,8 +65,12 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
   private readonly writeTx;
   private readonly windowTotal;
   private readonly windowQueries: Record<ReportDimension, Statement<[string, string, number]>>;
-  /** Increases with every write that stored something (report caches key on it). */
-  version = 0;
+  /**
+   * Increases with every write that stored something (report caches key on it). It starts from the
+   * clock, in microseconds, so that it also keeps increasing across restarts: a gateway that cached
+   * a report before userstats restarted must not take the new process's numbers for old ones.
+   */
+  version = Date.now() * 1000;
 
   constructor(
     readonly file: string,

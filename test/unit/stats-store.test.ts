@@ -111,6 +111,31 @@ describe("UserStatsStore (real SQLite file)", () => {
     expect(store.db.pragma("journal_mode", { simple: true })).toBe("wal");
   });
 
+  it("takes any iterable, and walks it once inside the transaction", () => {
+    function* events(): Generator<UserEvent> {
+      yield event({ city: "Austin" });
+      yield event({ city: "Dallas", postCode: "75201" });
+    }
+    expect(store.write(events())).toEqual({ inserted: 2, duplicates: 0 });
+    expect(store.total()).toBe(2);
+  });
+
+  it("moves its version forward with each write that stored something, also across reopening", () => {
+    const first = store.version;
+    const e = event({ city: "Austin" });
+    store.write([e]);
+    const afterWrite = store.version;
+    expect(afterWrite).toBeGreaterThan(first);
+    store.write([e]); // a duplicate only: nothing changed
+    expect(store.version).toBe(afterWrite);
+    for (let i = 0; i < 50; i++) store.write([event({ city: "Austin" })]);
+    const beforeClose = store.version;
+    store.close();
+    // A restarted userstats: gateways compare its versions with those they cached before.
+    store = new UserStatsStore(file, normalizer);
+    expect(store.version).toBeGreaterThan(beforeClose);
+  });
+
   it("writes a batch all or nothing", () => {
     store.write([event({ city: "Austin" })]);
     const bad = { ...event({ city: "Dallas" }), datetime: null } as unknown as UserEvent;
