@@ -60,7 +60,7 @@ interface UserStatsMethods {
   sendReportNow(this: UserStatsThis, trigger: string): Promise<SendReportResult>;
   deadLetter(this: UserStatsThis, records: InvalidRecord[]): Promise<void>;
   lag(this: UserStatsThis): Promise<number | null>;
-  reportJson(this: UserStatsThis, filters: ReportFilters): string;
+  reportJson(this: UserStatsThis, filters: ReportFilters): { json: string; version: number };
   announceChange(this: UserStatsThis): void;
 }
 
@@ -111,8 +111,11 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
             // The gateway takes the report as JSON text: the default report is served from a cache
             // of its serialised counts, rebuilt only when the store changed (docs/BENCHMARKS.md).
             ctx.meta.$responseType = "application/json; charset=utf-8";
-            ctx.meta.reportVersion = this.store.version;
-            return this.reportJson(filters);
+            const { json, version } = this.reportJson(filters);
+            // The version of what this answer holds, which may be older than the store's: a gateway
+            // must not keep it as current once it heard of a newer version.
+            ctx.meta.reportVersion = version;
+            return json;
           }
           const report = buildReport(this.store, filters);
           if (format === "json") return report;
@@ -236,7 +239,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         }, 50);
       },
 
-      reportJson(this: UserStatsThis, filters: ReportFilters): string {
+      reportJson(this: UserStatsThis, filters: ReportFilters): { json: string; version: number } {
         const now = new Date().toISOString();
         const windowed = filters.from !== undefined || filters.to !== undefined;
         const key = `${filters.by}|${filters.top ?? ""}`;
@@ -260,7 +263,10 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
             this.reportCache.set(key, cached);
           }
         }
-        return `{"timestamp":"${now}","total":${cached.total},"filters":${JSON.stringify(filters)},"stats":${cached.stats}}`;
+        return {
+          json: `{"timestamp":"${now}","total":${cached.total},"filters":${JSON.stringify(filters)},"stats":${cached.stats}}`,
+          version: cached.version,
+        };
       },
 
       async sendReportNow(this: UserStatsThis, trigger: string): Promise<SendReportResult> {

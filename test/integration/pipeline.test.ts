@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cityKey, createNormalizer } from "../../lib/normalize";
 import { waitFor } from "../../lib/retry";
 import type { Report } from "../../lib/report";
+import type { UserStatsStore } from "../../lib/stats-store";
 import { userEventCodec, type UserEvent } from "../../lib/user-event";
 import { dlqTopic } from "../../services/userstats.service";
 import { deleteTopics, produceRaw, readTopic } from "../helpers/kafka";
@@ -183,6 +184,50 @@ describe("pipeline", () => {
     const body = res.body as { error: { type: string; data: { type: string; field: string }[] } };
     expect(body.error.type).toBe("VALIDATION_ERROR");
     expect(body.error.data[0]).toMatchObject({ field: "n", type });
+  });
+
+  it("labels a report served from userstats's cache with the version it holds, not the store's", async () => {
+    const b = sys.brokers.userstats;
+    const store = (b.getLocalService("userstats") as unknown as { store: UserStatsStore }).store;
+    const ask = async () => {
+      const p = b.call<string, Record<string, never>>(
+        "userstats.report",
+        {},
+        { meta: { jsonText: true } },
+      ) as Promise<string> & { ctx?: { meta: { reportVersion?: number } } };
+      const body = JSON.parse(await p) as Report;
+      return { total: body.total, version: p.ctx?.meta.reportVersion };
+    };
+    const event = (n: number): UserEvent => ({
+      id: `00000000-0000-4000-8000-0000000c0de${n}`,
+      address: { city: "Austin", state: "TX", country: "US", postCode: "78701" },
+      datetime: new Date().toISOString(),
+    });
+    store.write([event(1)]);
+    // Asked until rebuilt: the cached report was built just now, at the store's version.
+    const first = await waitFor(
+      async () => {
+        const r = await ask();
+        return r.version === store.version ? r : undefined;
+      },
+      5000,
+      "a rebuilt report",
+    );
+    // A write right after: reports are rebuilt at most every 250 ms, so the next answer is the
+    // cached one, and must say so; a gateway told the store's newer version would keep it as current.
+    store.write([event(2)]);
+    const second = await ask();
+    expect(second).toEqual(first);
+    expect(store.version).toBeGreaterThan(first.version as number);
+    const third = await waitFor(
+      async () => {
+        const r = await ask();
+        return r.version === store.version ? r : undefined;
+      },
+      5000,
+      "the report rebuilt with the second write",
+    );
+    expect(third.total).toBe(first.total + 1);
   });
 
   it("answers 404 as JSON for an unknown job and an unknown route", async () => {
