@@ -17,7 +17,7 @@ WORKDIR /app
 ENV NODE_ENV=production \
     DATA_DIR=/data \
     SERVICEDIR=dist/services \
-    NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=128" \
+    NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=128" \
     MALLOC_ARENA_MAX=2
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

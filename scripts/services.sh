@@ -14,7 +14,7 @@ HTTP_PORT=${HTTP_PORT:-8000}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-120}
 # Memory: a small young generation, a capped old one and two malloc arenas keep each process near
 # 100 MB resident whatever the load (docs/BENCHMARKS.md); set NODE_OPTIONS yourself to override.
-export NODE_OPTIONS="${NODE_OPTIONS-"--max-semi-space-size=8 --max-old-space-size=128"}"
+export NODE_OPTIONS="${NODE_OPTIONS-"--max-semi-space-size=4 --max-old-space-size=128"}"
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 # NODE_ARGS: extra node flags for the three processes, e.g. NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
 read -r -a NODE_FLAGS <<<"${NODE_ARGS:-}"
