@@ -44,22 +44,26 @@ function get(agent: http.Agent, url: URL): Promise<{ status: number; ms: number 
   });
 }
 
-/** Latency of `count` sequential GETs (one in flight), after `warmup` unmeasured ones. */
+/**
+ * Latency of `count` sequential GETs (one in flight), after `warmup` unmeasured ones. `url` may
+ * depend on the request's index (to defeat a cache, say).
+ */
 export async function sequentialLatency(
-  url: string,
+  url: string | ((i: number) => string),
   count: number,
   warmup = 100,
   expectStatus?: number,
 ): Promise<Latency> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const target = new URL(url);
+  const target = (i: number): URL => new URL(typeof url === "string" ? url : url(i));
   try {
-    for (let i = 0; i < warmup; i++) await get(agent, target);
+    for (let i = 0; i < warmup; i++) await get(agent, target(i));
     const ms: number[] = [];
     for (let i = 0; i < count; i++) {
-      const r = await get(agent, target);
+      const u = target(warmup + i);
+      const r = await get(agent, u);
       if (expectStatus !== undefined && r.status !== expectStatus)
-        throw new Error(`GET ${url} answered ${r.status}`);
+        throw new Error(`GET ${u.href} answered ${r.status}`);
       ms.push(r.ms);
     }
     return summarize(ms);
