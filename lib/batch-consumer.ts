@@ -3,9 +3,9 @@
  * after the handler returned: with a handler that writes one database transaction, an offset is
  * never committed for data that is not stored. The handler gets the batch as an iterable that
  * decodes each record when it is reached, so that a batch of decoded records is never held at once
- * (measured: userstats peak heap ~50 MB instead of ~65 during a long ingest). Records that do not decode go to
- * `onInvalid` (a dead-letter topic, say) after the handler stored the others, before the offsets
- * are committed; they never stop the consumer.
+ * (measured: userstats peak heap ~50 MB instead of ~65 during a long ingest). Records that do not
+ * decode go to `onInvalid` (a dead-letter topic, say) after the handler stored the others, before
+ * the offsets are committed; they never stop the consumer.
  */
 import type { Consumer, ConsumerConfig, Kafka, KafkaMessage } from "kafkajs";
 import type { Log } from "./log";
