@@ -166,6 +166,24 @@ export async function settle(
   );
 }
 
+/** A job as GET /jobs/:id shows it. */
+export interface JobView {
+  produced: number;
+  state: string;
+}
+
+/** Submits n users (expecting 202); `job()` reads the job's progress. */
+export async function submitJob(
+  sys: FaultSystem,
+  n: number,
+): Promise<{ jobId: string; job: () => Promise<JobView> }> {
+  const res = await fetch(`${sys.baseUrl}/submit/${n}`);
+  if (res.status !== 202) throw new Error(`/submit/${n} answered ${res.status}`);
+  const { jobId } = (await res.json()) as { jobId: string };
+  const job = async () => (await (await fetch(`${sys.baseUrl}/jobs/${jobId}`)).json()) as JobView;
+  return { jobId, job };
+}
+
 /** One line per check, printed by the suite and kept for docs/RELIABILITY.md. */
 export const results: { scenario: string; checks: string[]; seconds: number }[] = [];
 

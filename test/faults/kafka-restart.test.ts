@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../../lib/paths";
 import { waitFor } from "../../lib/retry";
-import { brokers, record, settle, startFaultSystem, type FaultSystem } from "./harness";
+import { brokers, type FaultSystem, record, settle, startFaultSystem, submitJob } from "./harness";
 
 let sys: FaultSystem;
 beforeAll(async () => {
@@ -23,11 +23,8 @@ afterAll(async () => {
 it("loses and doubles nothing when Kafka stops and restarts during an ingest", async () => {
   const started = Date.now();
   const N = 100_000;
-  const res = await fetch(`${sys.baseUrl}/submit/${N}`);
-  expect(res.status).toBe(202);
-  const { jobId } = (await res.json()) as { jobId: string };
-  const produced = async () =>
-    ((await (await fetch(`${sys.baseUrl}/jobs/${jobId}`)).json()) as { produced: number }).produced;
+  const { job } = await submitJob(sys, N);
+  const produced = async () => (await job()).produced;
   // Both sides in the middle of their work: the job has produced some of its events, not all.
   await waitFor(async () => (await produced()) >= 10_000, 120_000, "10,000 produced", 5);
   await brokers.stopKafka();

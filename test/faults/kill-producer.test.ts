@@ -2,7 +2,7 @@
 // completes once userevents is back, and nothing is counted twice.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { waitFor } from "../../lib/retry";
-import { record, settle, startFaultSystem, type FaultSystem } from "./harness";
+import { type FaultSystem, record, settle, startFaultSystem, submitJob } from "./harness";
 
 let sys: FaultSystem;
 beforeAll(async () => {
@@ -15,14 +15,7 @@ afterAll(async () => {
 it("completes a 202-accepted job after userevents is killed in the middle of it", async () => {
   const started = Date.now();
   const N = 100_000;
-  const res = await fetch(`${sys.baseUrl}/submit/${N}`);
-  expect(res.status).toBe(202);
-  const { jobId } = (await res.json()) as { jobId: string };
-  const job = async () =>
-    (await (await fetch(`${sys.baseUrl}/jobs/${jobId}`)).json()) as {
-      produced: number;
-      state: string;
-    };
+  const { jobId, job } = await submitJob(sys, N);
   await waitFor(async () => (await job()).produced >= 20_000, 120_000, "20,000 produced", 20);
   const producedAtKill = (await job()).produced;
   sys.signal("userevents", "SIGKILL");

@@ -3,7 +3,7 @@
 // everything and a start (make down / make up).
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { waitFor } from "../../lib/retry";
-import { record, settle, startFaultSystem, type FaultSystem } from "./harness";
+import { type FaultSystem, record, settle, startFaultSystem, submitJob } from "./harness";
 
 let sys: FaultSystem;
 beforeAll(async () => {
@@ -36,14 +36,7 @@ it("finishes in-flight requests when the gateway is stopped", async () => {
 it("stops userevents mid-job and userstats mid-ingest cleanly, and resumes without loss", async () => {
   const started = Date.now();
   const N = 100_000;
-  const res = await fetch(`${sys.baseUrl}/submit/${N}`);
-  expect(res.status).toBe(202);
-  const { jobId } = (await res.json()) as { jobId: string };
-  const job = async () =>
-    (await (await fetch(`${sys.baseUrl}/jobs/${jobId}`)).json()) as {
-      produced: number;
-      state: string;
-    };
+  const { job } = await submitJob(sys, N);
   await waitFor(async () => (await job()).produced >= 20_000, 60_000, "20,000 produced", 20);
   sys.signal("userevents", "SIGTERM");
   await sys.waitExit("userevents");
