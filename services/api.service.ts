@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
+import { Readable } from "node:stream";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import serveStatic from "serve-static";
@@ -343,13 +344,15 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
             cached.version === this.reportVersion &&
             Date.now() - cached.at < 1000
           ) {
-            // The body starts with {"timestamp":"<24 characters>": give it the time of this answer.
-            // Bytes, not a string: moleculer-web sends them without measuring and encoding ~200 KiB
-            // again (p50 0.5 → 0.25 ms at a million users, measured locally).
-            return Buffer.concat([
-              Buffer.from(`{"timestamp":"${new Date().toISOString()}`, "latin1"),
-              cached.tail,
-            ]);
+            // The body starts with {"timestamp":"<24 characters>": give it the time of this answer,
+            // followed by the cached bytes as they are, with no per-answer copy of ~200 KiB: p99
+            // 3.0–4.5 ms in four bench runs this way, 6.2 ms with Buffer.concat, 4.9–5.2 ms as a
+            // string (docs/BENCHMARKS.md).
+            const head = Buffer.from(`{"timestamp":"${new Date().toISOString()}`, "latin1");
+            ctx.meta.$responseHeaders = {
+              "Content-Length": String(head.length + cached.tail.length),
+            };
+            return Readable.from([head, cached.tail]);
           }
           const body = await ctx.call<string, Record<string, unknown>>(
             "userstats.report",
