@@ -346,8 +346,8 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
           ) {
             // The body starts with {"timestamp":"<24 characters>": give it the time of this answer,
             // followed by the cached bytes as they are, with no per-answer copy of ~200 KiB: p99
-            // 3.0–4.5 ms in four bench runs this way, 6.2 ms with Buffer.concat, 4.9–5.2 ms as a
-            // string (docs/BENCHMARKS.md).
+            // 3.0–5.4 ms in five bench runs this way, 6.2 ms in one with Buffer.concat, 4.9–5.2 ms
+            // as a string (docs/BENCHMARKS.md).
             const head = Buffer.from(`{"timestamp":"${new Date().toISOString()}`, "latin1");
             ctx.meta.$responseHeaders = {
               "Content-Length": String(head.length + cached.tail.length),
