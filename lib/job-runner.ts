@@ -67,7 +67,7 @@ export class JobRunner<M> {
     // Chunks sent but not yet acknowledged, oldest first: the next one is generated while earlier
     // ones travel. Progress is recorded only up to the oldest unacknowledged chunk, so a restart
     // resumes at a chunk boundary and at worst re-produces a few chunks (same ids: harmless).
-    const inFlight: { end: number; count: number; sent: Promise<boolean> }[] = [];
+    const inFlight: { end: number; sent: Promise<boolean> }[] = [];
     let next = job.produced;
     let produced = job.produced;
     let failed = false;
@@ -80,26 +80,25 @@ export class JobRunner<M> {
           break;
         }
         const messages = this.opts.makeMessages(job, next, count);
-        inFlight.push({ end: next + count, count, sent: this.sendWithRetry(job, messages) });
+        // The budget comes back when the chunk is settled, not when this loop gets to it: a job
+        // waiting above for budget must not hold back what its own acknowledged chunks free.
+        const sent = this.sendWithRetry(job, messages).finally(() => this.budget.release(count));
+        inFlight.push({ end: next + count, sent });
         next += count;
       }
       const head = inFlight.shift();
       if (head === undefined) break; // stopping, and nothing left in flight
       const ok = await head.sent;
-      this.budget.release(head.count);
       if (!ok) {
         failed = true;
         break;
       }
+      this.eventsProduced += head.end - produced;
       produced = head.end;
-      this.eventsProduced += head.count;
       store.update(job.id, produced, produced >= job.total ? "done" : "running");
     }
     // Let the chunks still in flight finish (their progress is not recorded past a failure).
-    for (const rest of inFlight) {
-      await rest.sent;
-      this.budget.release(rest.count);
-    }
+    for (const rest of inFlight) await rest.sent;
     if (produced >= job.total) log.debug("Submit job done.", { jobId: job.id, total: job.total });
     else if (!failed)
       log.info("Submit job paused for shutdown; it resumes at next start.", {
@@ -132,7 +131,8 @@ export class JobRunner<M> {
           );
           return false;
         }
-        if (this.abort.signal.aborted) return false;
+        if (this.abort.signal.aborted || this.opts.store.get(job.id)?.state === "failed")
+          return false;
         this.opts.log.warn(
           `Producing a chunk failed (attempt ${attempt}); retrying in ${wait} ms.`,
           {

@@ -119,6 +119,45 @@ describe("jobs", () => {
     await runner.stop();
   });
 
+  it("runs several jobs at once to the end when they share a small event budget", async () => {
+    // Budget for four chunks, three in flight per job: two jobs used to take two chunks each and
+    // then wait for a fifth forever, since a job gave budget back only between its own chunks.
+    const jobs = [
+      store.create(100, () => "a"),
+      store.create(100, () => "b"),
+      store.create(60, () => "c"),
+    ];
+    let inUse = 0;
+    let peak = 0;
+    const runner = new JobRunner<number>({
+      store,
+      chunkSize: 10,
+      maxBufferedEvents: 40,
+      makeMessages: (_job, start, count) => {
+        inUse += count;
+        peak = Math.max(peak, inUse);
+        return Array.from({ length: count }, (_, i) => start + i);
+      },
+      send: messages =>
+        new Promise(resolve =>
+          setImmediate(() => {
+            inUse -= messages.length;
+            resolve();
+          }),
+        ),
+      log: silentLog,
+    });
+    for (const job of jobs) runner.start(job);
+    await waitFor(
+      () => jobs.every(j => store.get(j.id)?.state === "done"),
+      5000,
+      "every job to finish",
+    );
+    expect(jobs.map(j => store.get(j.id)?.produced)).toEqual([100, 100, 60]);
+    expect(peak).toBeLessThanOrEqual(40);
+    await runner.stop();
+  });
+
   it("prunes finished jobs older than a cut-off", () => {
     const done = store.create(1, () => "s");
     store.update(done.id, 1, "done");
