@@ -73,9 +73,16 @@ export class JobStore {
       created_at TEXT NOT NULL,
       updated_at TEXT NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, updated_at);`);
+    CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, updated_at);
+    CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`);
     this.stmts = {
-      nextSeq: this.db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM jobs"),
+      // Never given twice, even once pruning removed every job: with SEED set, the seed of a job
+      // comes from its number, and a number given again would produce ids already counted.
+      nextSeq: this.db.prepare(
+        `INSERT INTO counters (name, value) VALUES ('job_seq', (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs))
+         ON CONFLICT (name) DO UPDATE SET value = value + 1
+         RETURNING value AS seq`,
+      ),
       insert: this.db.prepare(
         `INSERT INTO jobs (id, seq, seed, state, total, produced, created_at, updated_at)
          VALUES (@id, @seq, @seed, 'running', @total, 0, @now, @now)`,
@@ -86,7 +93,8 @@ export class JobStore {
         "SELECT * FROM jobs ORDER BY state = 'running' DESC, updated_at DESC, seq DESC LIMIT ?",
       ),
       progress: this.db.prepare(
-        "UPDATE jobs SET produced = ?, state = ?, error = ?, updated_at = ? WHERE id = ?",
+        // A failed job stays failed (a chunk acknowledged late does not bring it back).
+        "UPDATE jobs SET produced = ?, state = ?, error = ?, updated_at = ? WHERE id = ? AND state != 'failed'",
       ),
       prune: this.db.prepare("DELETE FROM jobs WHERE state != 'running' AND updated_at < ?"),
     };
@@ -126,7 +134,7 @@ export class JobStore {
     return (this.stmts.recent.all(limit) as JobRow[]).map(fromRow);
   }
 
-  /** Records progress; the state follows from it unless the job failed. */
+  /** Records progress and state; a job that failed is left as it is. */
   update(id: string, produced: number, state: JobState, error?: string): void {
     this.stmts.progress.run(produced, state, error ?? null, new Date().toISOString(), id);
   }

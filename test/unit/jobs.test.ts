@@ -158,6 +158,40 @@ describe("jobs", () => {
     await runner.stop();
   });
 
+  it("keeps a failed job failed when an earlier chunk of it is acknowledged afterwards", async () => {
+    const job = store.create(20, () => "seed");
+    let releaseFirst!: () => void;
+    let calls = 0;
+    const runner = new JobRunner<number>({
+      store,
+      chunkSize: 10,
+      maxBufferedEvents: 100,
+      makeMessages: (_job, start) => [start],
+      send: () => {
+        calls++;
+        // Chunk 1 is slow but goes through; chunk 2 fails for good meanwhile.
+        if (calls === 1) return new Promise<void>(resolve => (releaseFirst = resolve));
+        return Promise.reject(new Error("topic deleted"));
+      },
+      log: silentLog,
+      failAfterMs: 0,
+    });
+    runner.start(job);
+    await waitFor(() => store.get(job.id)?.state === "failed", 5000, "the job to fail");
+    releaseFirst();
+    await runner.stop();
+    expect(store.get(job.id)).toMatchObject({ state: "failed", error: "topic deleted" });
+  });
+
+  it("never gives a sequence number twice, even after pruning every job", () => {
+    const first = store.create(1, seq => `s:${seq}`);
+    store.update(first.id, 1, "done");
+    expect(store.prune(new Date(Date.now() + 1000))).toBe(1);
+    const second = store.create(1, seq => `s:${seq}`);
+    expect(second.seq).toBe(first.seq + 1);
+    expect(second.seed).not.toBe(first.seed);
+  });
+
   it("prunes finished jobs older than a cut-off", () => {
     const done = store.create(1, () => "s");
     store.update(done.id, 1, "done");
