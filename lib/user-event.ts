@@ -56,6 +56,10 @@ export function toUtcIso(value: string): string | undefined {
   // Date.parse rolls 2026-02-31 over to March: refuse dates that do not exist.
   const local = new Date(t + offsetMinutes(offset) * 60_000);
   if (local.getUTCDate() !== Number(d) || local.getUTCMonth() + 1 !== Number(mo)) return undefined;
+  // An offset can carry 9999-12-31T23:00-05:00 past year 9999 (or 0000-01-01T00:30+01:00 before
+  // year 0), where toISOString gives "+010000-…": not the canonical form the consumer accepts.
+  const year = date.getUTCFullYear();
+  if (year < 0 || year > 9999) return undefined;
   return date.toISOString();
 }
 

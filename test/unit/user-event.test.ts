@@ -56,6 +56,9 @@ describe("user event", () => {
     ["2024-02-29T00:00:00Z", "2024-02-29T00:00:00.000Z"],
     ["2026-11-27", undefined],
     ["soon", undefined],
+    ["9999-12-31T23:00:00+01:00", "9999-12-31T22:00:00.000Z"],
+    ["9999-12-31T23:00:00-05:00", undefined],
+    ["0000-01-01T00:30:00+01:00", undefined],
   ])("toUtcIso(%s) = %s (no offset means UTC)", (text, expected) => {
     expect(toUtcIso(text)).toBe(expected);
   });
@@ -64,6 +67,13 @@ describe("user event", () => {
     const messy = { ...valid, address: { city: " holland ", state: null, postCode: 2110 } };
     expect(validateUserEvent(structuredClone(messy))).toEqual([]);
     expect(parseUserEvent({ ...valid, id: valid.id.toUpperCase() }).id).toBe(valid.id);
+  });
+
+  it("rejects a date-time that an offset carries out of years 0000–9999, which the consumer would refuse", () => {
+    const late = { ...valid, datetime: "9999-12-31T23:00:00-05:00" };
+    expect(validateUserEvent(structuredClone(late)).map(e => e.field)).toContain("datetime");
+    const edge = parseUserEvent({ ...valid, datetime: "9999-12-31T23:00:00+01:00" });
+    expect(userEventCodec.decode(userEventCodec.encode(edge))).toEqual(edge);
   });
 
   it("rejects non-objects", () => {
