@@ -106,3 +106,26 @@ export function toHttpError(err: unknown): HttpError & { internal: boolean } {
     internal: true,
   };
 }
+
+/**
+ * The raw HTTP answer to a request Node's parser refused or timed out on (the server's
+ * `clientError`), since no route sees those: 408 when the request did not arrive within
+ * HTTP_REQUEST_TIMEOUT_MS, 431 for an oversized request line or headers, 400 otherwise.
+ */
+export function clientErrorResponse(code: string | undefined): string {
+  const [status, type, message] =
+    code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? ["408 Request Timeout", "REQUEST_TIMEOUT", "The request did not arrive in time."]
+      : code === "HPE_HEADER_OVERFLOW"
+        ? [
+            "431 Request Header Fields Too Large",
+            "HEADERS_TOO_LARGE",
+            "The request line or headers are too large.",
+          ]
+        : ["400 Bad Request", "BAD_REQUEST", "The request could not be parsed."];
+  const body = JSON.stringify({ error: { type, message } });
+  return (
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
+}

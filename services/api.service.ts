@@ -12,7 +12,7 @@ import serveStatic from "serve-static";
 import { loadConfig, type Config } from "../lib/config";
 import { MethodNotAllowedError, RateLimitedError, UnsupportedMediaTypeError } from "../lib/errors";
 import type { CheckResult } from "../lib/health";
-import { toHttpError } from "../lib/http-errors";
+import { clientErrorResponse, toHttpError } from "../lib/http-errors";
 import { buildOpenApi } from "../lib/openapi";
 import { CSP, cspForPath, setSecurityHeaders } from "../lib/security-headers";
 import { projectRoot } from "../lib/paths";
@@ -180,8 +180,11 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
                 type: "charset.unsupported",
               });
             }
-            if (type === "application/json") req.$params = { json: req.$params.body };
-            else if (type === NDJSON) req.$params = { ndjson: req.$params.body };
+            // Without a body, the text parser leaves an object, not "": an empty JSON body is then
+            // "not JSON" (400) like any other, an empty NDJSON body holds no events.
+            const text = typeof req.$params.body === "string" ? req.$params.body : "";
+            if (type === "application/json") req.$params = { json: text };
+            else if (type === NDJSON) req.$params = { ndjson: text };
             else throw new UnsupportedMediaTypeError(type ?? "", ["application/json", NDJSON]);
           },
           onAfterCall(
@@ -303,17 +306,7 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
       this.server?.on(
         "clientError",
         (err: NodeJS.ErrnoException, socket: import("node:stream").Duplex) => {
-          if (!socket.writable) return;
-          const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
-          const status = tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request";
-          const body = JSON.stringify({
-            error: tooLarge
-              ? { type: "HEADERS_TOO_LARGE", message: "The request line or headers are too large." }
-              : { type: "BAD_REQUEST", message: "The request could not be parsed." },
-          });
-          socket.end(
-            `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-          );
+          if (socket.writable) socket.end(clientErrorResponse(err.code));
         },
       );
     },

@@ -1,7 +1,7 @@
 import { Errors } from "moleculer";
 import { describe, expect, it } from "vitest";
 import { DependencyUnavailableError, JobNotFoundError } from "../../lib/errors";
-import { toHttpError } from "../../lib/http-errors";
+import { clientErrorResponse, toHttpError } from "../../lib/http-errors";
 
 describe("toHttpError", () => {
   it("keeps client errors with their code, type and data", () => {
@@ -43,5 +43,27 @@ describe("toHttpError", () => {
     expect(e).toMatchObject({ status: 500, internal: true });
     expect(JSON.stringify(e.body)).not.toContain("secret");
     expect(toHttpError("a string").status).toBe(500);
+  });
+});
+
+describe("clientErrorResponse", () => {
+  /** Status line, headers and parsed body of a raw answer. */
+  function parse(raw: string): { status: string; headers: string[]; body: unknown } {
+    const [head = "", body = ""] = raw.split("\r\n\r\n");
+    const [status = "", ...headers] = head.split("\r\n");
+    expect(headers).toContain(`Content-Length: ${Buffer.byteLength(body)}`);
+    return { status, headers, body: JSON.parse(body) };
+  }
+
+  it.each([
+    ["ERR_HTTP_REQUEST_TIMEOUT", "HTTP/1.1 408 Request Timeout", "REQUEST_TIMEOUT"],
+    ["HPE_HEADER_OVERFLOW", "HTTP/1.1 431 Request Header Fields Too Large", "HEADERS_TOO_LARGE"],
+    ["HPE_INVALID_METHOD", "HTTP/1.1 400 Bad Request", "BAD_REQUEST"],
+    [undefined, "HTTP/1.1 400 Bad Request", "BAD_REQUEST"],
+  ])("answers %s with %s and a JSON error", (code, status, type) => {
+    const answer = parse(clientErrorResponse(code));
+    expect(answer.status).toBe(status);
+    expect(answer.headers).toContain("Connection: close");
+    expect(answer.body).toMatchObject({ error: { type } });
   });
 });
