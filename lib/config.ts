@@ -3,6 +3,7 @@
  * reports all bad variables together, so a misconfigured service fails at start with one clear message.
  */
 import path from "node:path";
+import cronParser from "cron-parser";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 
@@ -148,6 +149,15 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const cronFields = cron.split(/\s+/).length;
   if (cronFields < 5 || cronFields > 6) {
     problems.push(`REPORT_CRON must have 5 or 6 fields, got "${cron}"`);
+  } else {
+    // The parser node-schedule uses: what it refuses here, the schedule would refuse at start.
+    try {
+      cronParser.parseExpression(cron);
+    } catch (err) {
+      problems.push(
+        `REPORT_CRON "${cron}" is not a valid cron expression: ${(err as Error).message}`,
+      );
+    }
   }
 
   const smtpUrl = url("SMTP_URL", undefined, ["smtp:", "smtps:"]);

@@ -72,6 +72,17 @@ describe("loadConfig", () => {
     }
   });
 
+  it.each(["0 25 * * *", "61 * * * *", "0 8 * * * 2027", "every day at 8"])(
+    "refuses REPORT_CRON %s at start, as the schedule would",
+    cron => {
+      expect(() => loadConfig({ REPORT_CRON: cron })).toThrow(/REPORT_CRON/);
+    },
+  );
+
+  it.each(["*/1 * * * *", "0 8 * * mon-fri", "*/30 * * * * *"])("takes REPORT_CRON %s", cron => {
+    expect(loadConfig({ REPORT_CRON: cron }).report.cron).toBe(cron);
+  });
+
   it("requires recipients when SMTP is configured", () => {
     expect(() => loadConfig({ SMTP_URL: "smtp://127.0.0.1:1025" })).toThrow(/REPORT_TO/);
     expect(() => loadConfig({ REPORT_TO: "not-an-address" })).toThrow(/REPORT_TO/);
