@@ -230,6 +230,35 @@ describe("pipeline", () => {
     expect(third.total).toBe(first.total + 1);
   });
 
+  it("runs two large submits at once to the end and counts both", async () => {
+    // Seven chunks of PRODUCE_CHUNK (5000) each: with the four-chunk event budget, two such jobs
+    // once held two chunks apiece and waited forever for a third.
+    const n = 35_000;
+    // From userstats itself: the test above wrote to the store behind the gateway's cache.
+    const before = (await sys.brokers.userstats.call<Report, object>("userstats.report", {})).total;
+    const answers = await Promise.all([
+      http(sys.baseUrl, `/submit/${n}`),
+      http(sys.baseUrl, `/submit/${n}`),
+    ]);
+    const ids = answers.map(a => {
+      expect(a.status).toBe(202);
+      return (a.body as { jobId: string }).jobId;
+    });
+    await waitFor(
+      async () => {
+        const jobs = await Promise.all(ids.map(id => http(sys.baseUrl, `/jobs/${id}`)));
+        return jobs.every(j => (j.body as { state: string }).state === "done") ? true : undefined;
+      },
+      50_000,
+      "both jobs to be done",
+    );
+    await waitFor(
+      async () => ((await report()).total === before + 2 * n ? true : undefined),
+      60_000,
+      `the report to count ${2 * n} more users`,
+    );
+  }, 120_000);
+
   it("answers 404 as JSON for an unknown job and an unknown route", async () => {
     const job = await http(sys.baseUrl, "/jobs/0000");
     expect(job.status).toBe(404);
