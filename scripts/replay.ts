@@ -1,9 +1,11 @@
 /**
  * npm run replay -- <file> [--rate <events/s>] [--batch <n>] [--url <gateway>] [--format ndjson|csv]
+ *   [--rejected <out.ndjson>]
  *
  * Streams a file of user events (NDJSON, or CSV in the original system's format) to the running
  * system through POST /events, with a progress bar and a closing summary. Re-sending a file changes
- * no count. Timestamps without an offset (the original CSV's inserted_at) are taken as UTC.
+ * no count. Timestamps without an offset (the original CSV's inserted_at) are taken as UTC. The
+ * summary shows the first 20 rejected rows; --rejected writes every one of them (line, reasons).
  */
 import fs from "node:fs";
 import { parseArgs } from "node:util";
@@ -12,7 +14,7 @@ import { formatOf, type FileFormat } from "../lib/event-file";
 import { replayFile, ReplayError } from "../lib/replay";
 
 const USAGE =
-  "usage: npm run replay -- <file> [--rate <events/s>] [--batch <n>] [--url <gateway>] [--format ndjson|csv]";
+  "usage: npm run replay -- <file> [--rate <events/s>] [--batch <n>] [--url <gateway>] [--format ndjson|csv] [--rejected <out.ndjson>]";
 
 function fail(message: string): never {
   console.error(`replay: ${message}\n${USAGE}`);
@@ -30,6 +32,7 @@ async function main(): Promise<void> {
         default: process.env.REPLAY_URL ?? `http://127.0.0.1:${process.env.HTTP_PORT ?? "8000"}`,
       },
       format: { type: "string" },
+      rejected: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -87,7 +90,16 @@ async function main(): Promise<void> {
       for (const r of summary.rejections.slice(0, 20))
         console.log(`  ${r.line}: ${r.errors.join("; ")}`);
       if (summary.rejections.length > 20)
-        console.log(`  … and ${summary.rejections.length - 20} more`);
+        console.log(
+          `  … and ${summary.rejections.length - 20} more${values.rejected === undefined ? " (--rejected <file> writes them all)" : ""}`,
+        );
+    }
+    if (values.rejected !== undefined) {
+      const lines = summary.rejections.map(r => JSON.stringify(r)).join("\n");
+      fs.writeFileSync(values.rejected, lines === "" ? "" : `${lines}\n`);
+      console.log(
+        `Every rejected row (${summary.rejections.length}) written to ${values.rejected}.`,
+      );
     }
   } catch (err) {
     bar.stop();

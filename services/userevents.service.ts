@@ -157,7 +157,12 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
 
     async started(this: UserEventsThis) {
       const log = this.logger;
-      this.store = new JobStore(path.join(config.dataDir, "userevents.sqlite"));
+      const file = path.join(config.dataDir, "userevents.sqlite");
+      this.store = await retryUntil(() => Promise.resolve(new JobStore(file)), {
+        what: `SQLite file ${file}`,
+        timeoutMs: config.startupTimeoutMs,
+        log,
+      });
       const kafka = createKafka({
         brokers: config.kafka.brokers,
         clientId: `${config.kafka.clientId}-userevents`,
