@@ -7,7 +7,8 @@
  * decode go to `onInvalid` (a dead-letter topic, say) after the handler stored the others, before
  * the offsets are committed; they never stop the consumer.
  */
-import type { Consumer, ConsumerConfig, Kafka, KafkaMessage } from "kafkajs";
+import type { Admin, Consumer, ConsumerConfig, Kafka, KafkaMessage } from "kafkajs";
+import type { ConsumerPosition, OffsetStore } from "./consumer-offsets";
 import type { Log } from "./log";
 
 export interface InvalidRecord {
@@ -26,8 +27,10 @@ export interface BatchConsumerOptions<T> {
   /**
    * Stores the records of one batch; must be all-or-nothing (one transaction). The iterable decodes
    * as it goes and can be walked once; records that do not decode are skipped (and go to onInvalid).
+   * `position` is where the consumer stands once the batch is stored (to keep in the same
+   * transaction, for alignGroupWithStore).
    */
-  handle: (records: Iterable<T>) => void | Promise<void>;
+  handle: (records: Iterable<T>, position: ConsumerPosition) => void | Promise<void>;
   /** Deals with records that failed to decode, before their offsets are committed. */
   onInvalid: (records: InvalidRecord[]) => Promise<void>;
   log: Log;
@@ -129,7 +132,11 @@ export async function startBatchConsumer<T>(
         walked = true;
       }
       const records = decodeEach();
-      await opts.handle(records);
+      await opts.handle(records, {
+        topic: batch.topic,
+        partition: batch.partition,
+        nextOffset: Number(batch.lastOffset()) + 1,
+      });
       // Committing a batch the handler did not walk to its end would lose the rest of it.
       if (!walked)
         throw new Error("The batch handler returned before reaching the end of the batch.");
@@ -162,4 +169,58 @@ export async function startBatchConsumer<T>(
       status.state = "stopped";
     },
   };
+}
+
+/**
+ * Run before the consumer joins: where the group's committed position in a partition is past what
+ * the store holds (its file was lost, or restored from an older copy), moves the group back to the
+ * store's position (or to the oldest record Kafka still has), so that those events are consumed
+ * again instead of skipped; the store counts each id once. Where the store is ahead (a batch
+ * stored, then a crash before the commit), Kafka's position stands: the redelivery changes nothing.
+ * Needs the group to have no live member (throws otherwise; retry until the old one is gone).
+ * Returns the partitions it moved.
+ */
+export async function alignGroupWithStore(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  store: OffsetStore,
+  log: Log,
+): Promise<{ partition: number; from: number; to: number }[]> {
+  const [fetched] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const committed = new Map<number, number>();
+  for (const p of fetched?.partitions ?? []) {
+    const offset = Number(p.offset);
+    if (offset >= 0) committed.set(p.partition, offset); // -1: nothing committed yet
+  }
+  if (committed.size === 0) return []; // a new group starts from the beginning anyway
+  if (!store.tracksOffsets) {
+    store.adoptOffsets(topic, committed);
+    log.info("The store kept no consumer positions yet: it takes the group's as its own.", {
+      groupId,
+      topic,
+    });
+    return [];
+  }
+  const stored = store.storedOffsets(topic);
+  const oldest = new Map(
+    (await admin.fetchTopicOffsets(topic)).map(p => [p.partition, Number(p.low)]),
+  );
+  const moves: { partition: number; from: number; to: number }[] = [];
+  for (const [partition, at] of committed) {
+    const to = Math.max(stored.get(partition) ?? 0, oldest.get(partition) ?? 0);
+    if (to < at) moves.push({ partition, from: at, to });
+  }
+  if (moves.length === 0) return [];
+  log.warn(
+    "The consumer group is ahead of what the store holds (its file is new or older): " +
+      "moving the group back so that no event is skipped.",
+    { groupId, topic, moves },
+  );
+  await admin.setOffsets({
+    groupId,
+    topic,
+    partitions: moves.map(m => ({ partition: m.partition, offset: String(m.to) })),
+  });
+  return moves;
 }

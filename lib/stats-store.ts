@@ -4,6 +4,7 @@
  * running counts per city, state and country so the default report reads a few thousand counters
  * instead of scanning events; an index on the event time for reports over a time window.
  */
+import { ConsumerOffsets, type ConsumerPosition } from "./consumer-offsets";
 import { CountDeltas, CountsTable } from "./counts-table";
 import { cityKey, type CleanAddress, type Normalizer } from "./normalize";
 import type { CountsReader, CountsWindow } from "./report";
@@ -21,9 +22,10 @@ export interface WriteResult {
 export interface EventSink<T> {
   /**
    * Stores the events in one transaction; events already stored are skipped. Takes any iterable, so
-   * a consumer can decode records one at a time inside the transaction (they die young).
+   * a consumer can decode records one at a time inside the transaction (they die young). With a
+   * position, records it in the same transaction (where the consumer stands, see ConsumerOffsets).
    */
-  write(events: Iterable<T>): WriteResult;
+  write(events: Iterable<T>, position?: ConsumerPosition): WriteResult;
 }
 
 const UNKNOWN = "??";
@@ -61,6 +63,8 @@ export function uuidBytes(id: string): Buffer {
 export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
   readonly db: Db;
   private readonly countsTable: CountsTable;
+  /** Where the consumer stands in each partition, saved with each batch. */
+  readonly offsets: ConsumerOffsets;
   private readonly insert;
   private readonly writeTx;
   private readonly windowTotal;
@@ -81,32 +85,39 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
     this.db = openDatabase(file, { cacheMiB: 8, walAutocheckpoint: 10_000 });
     this.migrate();
     this.countsTable = new CountsTable(this.db);
+    this.offsets = new ConsumerOffsets(
+      this.db,
+      this.db.prepare("SELECT 1 FROM user_events LIMIT 1").get() !== undefined,
+    );
     this.insert = this.db.prepare(
       `INSERT INTO user_events (id, datetime, city, state, country, post_code, raw, received_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     );
-    this.writeTx = this.db.transaction((events: Iterable<UserEvent>): WriteResult => {
-      const receivedAt = new Date().toISOString();
-      const deltas = new CountDeltas();
-      let seen = 0;
-      for (const e of events) {
-        seen++;
-        const clean = this.clean(e.address);
-        const { changes } = this.insert.run(
-          uuidBytes(e.id),
-          e.datetime,
-          clean.city,
-          clean.state,
-          clean.country,
-          clean.postCode,
-          rawIfChanged(e.address, clean),
-          receivedAt,
-        );
-        if (changes === 1) deltas.count(dimensionKeys(clean));
-      }
-      this.countsTable.add(deltas.byDim, deltas.total);
-      return { inserted: deltas.total, duplicates: seen - deltas.total };
-    });
+    this.writeTx = this.db.transaction(
+      (events: Iterable<UserEvent>, position?: ConsumerPosition): WriteResult => {
+        const receivedAt = new Date().toISOString();
+        const deltas = new CountDeltas();
+        let seen = 0;
+        for (const e of events) {
+          seen++;
+          const clean = this.clean(e.address);
+          const { changes } = this.insert.run(
+            uuidBytes(e.id),
+            e.datetime,
+            clean.city,
+            clean.state,
+            clean.country,
+            clean.postCode,
+            rawIfChanged(e.address, clean),
+            receivedAt,
+          );
+          if (changes === 1) deltas.count(dimensionKeys(clean));
+        }
+        this.countsTable.add(deltas.byDim, deltas.total);
+        if (position !== undefined) this.offsets.save(position);
+        return { inserted: deltas.total, duplicates: seen - deltas.total };
+      },
+    );
     const where = "WHERE datetime >= ? AND datetime <= ?";
     this.windowTotal = this.db.prepare(`SELECT COUNT(*) AS n FROM user_events ${where}`);
     this.windowQueries = {
@@ -247,8 +258,8 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
     return clean;
   }
 
-  write(events: Iterable<UserEvent>): WriteResult {
-    const result = this.writeTx(events);
+  write(events: Iterable<UserEvent>, position?: ConsumerPosition): WriteResult {
+    const result = this.writeTx(events, position);
     if (result.inserted > 0) this.version++;
     return result;
   }

@@ -9,6 +9,7 @@ import { KeyHashPartitioner } from "../lib/partitioner";
 import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
 import schedule from "node-schedule";
 import {
+  alignGroupWithStore,
   startBatchConsumer,
   type InvalidRecord,
   type RunningConsumer,
@@ -376,14 +377,32 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         },
       );
       await this.healthAdmin.connect();
+      // The store, not Kafka, says what is stored: a group that went past it (the SQLite file was
+      // lost) is moved back first. Moving a group needs its old members gone (a killed process's
+      // session lasts 10 s), hence the retries.
+      await retryUntil(
+        () =>
+          alignGroupWithStore(
+            this.admin,
+            config.kafka.groupId,
+            config.kafka.topic,
+            this.store.offsets,
+            log,
+          ),
+        {
+          what: `consumer group ${config.kafka.groupId} (free of old members, to align it with the store)`,
+          timeoutMs: config.startupTimeoutMs,
+          log,
+        },
+      );
 
       this.consumer = await startBatchConsumer({
         kafka,
         groupId: config.kafka.groupId,
         topic: config.kafka.topic,
         decode: userEventCodec.decode,
-        handle: events => {
-          if (this.store.write(events).inserted > 0) this.announceChange();
+        handle: (events, position) => {
+          if (this.store.write(events, position).inserted > 0) this.announceChange();
         },
         onInvalid: records => this.deadLetter(records),
         fetchMaxBytes: config.kafka.fetchMaxBytes,

@@ -198,4 +198,42 @@ describe("UserStatsStore (real SQLite file)", () => {
       .get(uuidBytes("0f8fad5b-d9cb-469f-a165-70867728950e"));
     expect(row).toEqual({ raw: '{"city":"austin"}' });
   });
+
+  it("keeps the consumer's position in the batch's transaction, and only when the batch is stored", () => {
+    expect(store.offsets.tracksOffsets).toBe(true);
+    store.write([event({ city: "Austin" })], { topic: "t", partition: 0, nextOffset: 10 });
+    store.write([event({ city: "Austin" })], { topic: "t", partition: 1, nextOffset: 4 });
+    store.write([event({ city: "Austin" })], { topic: "t", partition: 0, nextOffset: 25 });
+    // A batch that fails part-way stores neither its events nor its position.
+    function* failing(): Generator<UserEvent> {
+      yield event({ city: "Dallas" });
+      throw new Error("decoder broke");
+    }
+    expect(() => store.write(failing(), { topic: "t", partition: 0, nextOffset: 99 })).toThrow();
+    expect(store.total()).toBe(3);
+    store.close();
+    store = new UserStatsStore(file, normalizer);
+    expect(store.offsets.storedOffsets("t")).toEqual(
+      new Map([
+        [0, 25],
+        [1, 4],
+      ]),
+    );
+    expect(store.offsets.storedOffsets("other")).toEqual(new Map());
+  });
+
+  it("tells a file from before positions were kept, which then adopts the group's", () => {
+    store.write([event({ city: "Austin" })]);
+    store.close();
+    const raw = new Database(file);
+    raw.exec("DROP TABLE consumer_offsets");
+    raw.close();
+    store = new UserStatsStore(file, normalizer);
+    expect(store.offsets.tracksOffsets).toBe(false);
+    store.offsets.adoptOffsets("t", new Map([[0, 7]]));
+    store.close();
+    store = new UserStatsStore(file, normalizer);
+    expect(store.offsets.tracksOffsets).toBe(true);
+    expect(store.offsets.storedOffsets("t")).toEqual(new Map([[0, 7]]));
+  });
 });
