@@ -1,9 +1,12 @@
 /**
- * The project's Kafka module: client creation with logs routed to the service logger, and topic
- * creation. Producing lives in batching-producer.ts, consuming in batch-consumer.ts.
+ * The project's Kafka module: client creation with logs routed to the service logger, a service's
+ * connection (admin clients, producer, its topics), topic creation and consumer lag. Batching
+ * produce requests lives in batching-producer.ts, consuming in batch-consumer.ts.
  */
-import { Kafka, logLevel, type Admin, type LogEntry } from "kafkajs";
+import { Kafka, logLevel, type Admin, type LogEntry, type Producer } from "kafkajs";
 import type { Log } from "./log";
+import { KeyHashPartitioner } from "./partitioner";
+import { retryUntil } from "./retry";
 
 export interface KafkaOptions {
   brokers: readonly string[];
@@ -32,6 +35,63 @@ export function createKafka(opts: KafkaOptions): Kafka {
       },
     retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 5000 },
   });
+}
+
+export interface KafkaConnection {
+  kafka: Kafka;
+  /** For topics and offsets; retries like every client. */
+  admin: Admin;
+  /** For health checks: answers at once instead of retrying for seconds. */
+  healthAdmin: Admin;
+  /** Keyed messages go to the partition Kafka's own clients would pick (lib/partitioner.ts). */
+  producer: Producer;
+  /** Disconnects the producer and the admin clients (stop the consumers and flush first). */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects a service to Kafka: waits for the brokers with bounded retries and a log line per attempt
+ * (a service may start before Kafka), creates its topics when missing, and connects a producer and
+ * two admin clients. Disconnects what it connected if it gives up.
+ */
+export async function connectKafka(opts: {
+  brokers: readonly string[];
+  clientId: string;
+  topics: readonly { topic: string; partitions: number }[];
+  timeoutMs: number;
+  log: Log;
+}): Promise<KafkaConnection> {
+  const { log } = opts;
+  const kafka = createKafka({ brokers: opts.brokers, clientId: opts.clientId, log });
+  const admin = kafka.admin();
+  const healthAdmin = kafka.admin({ retry: { retries: 0 } });
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: KeyHashPartitioner,
+  });
+  const close = async (): Promise<void> => {
+    await producer.disconnect();
+    await healthAdmin.disconnect();
+    await admin.disconnect();
+  };
+  try {
+    await retryUntil(
+      async () => {
+        await admin.connect();
+        for (const { topic, partitions } of opts.topics) {
+          if (await ensureTopic(admin, topic, partitions))
+            log.info(`Created Kafka topic "${topic}".`, { partitions });
+        }
+        await producer.connect();
+      },
+      { what: `Kafka at ${opts.brokers.join(",")}`, timeoutMs: opts.timeoutMs, log },
+    );
+    await healthAdmin.connect();
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+  return { kafka, admin, healthAdmin, producer, close };
 }
 
 /** Creates the topic when missing (waiting for its leaders); returns whether it was created. */

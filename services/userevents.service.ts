@@ -4,8 +4,7 @@
  * chunks in the background, and its progress is stored so it resumes after a restart.
  */
 import path from "node:path";
-import type { Admin, Message, Producer } from "kafkajs";
-import { KeyHashPartitioner } from "../lib/partitioner";
+import type { Message } from "kafkajs";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { BatchingProducer } from "../lib/batching-producer";
 import { loadConfig, type Config } from "../lib/config";
@@ -16,7 +15,7 @@ import { check, kafkaCheck, type CheckResult } from "../lib/health";
 import { ingestArray, ingestJsonText, ingestNdjson, type Rejection } from "../lib/ingest";
 import { JobRunner } from "../lib/job-runner";
 import { JobStore, publicJob, type Job } from "../lib/job-store";
-import { createKafka, ensureTopic } from "../lib/kafka";
+import { connectKafka, type KafkaConnection } from "../lib/kafka";
 import { usPlaces } from "../lib/places";
 import { retryUntil } from "../lib/retry";
 import { userEventCodec } from "../lib/user-event";
@@ -46,9 +45,7 @@ export interface IngestAnswer {
 
 interface UserEventsState {
   store: JobStore;
-  admin: Admin;
-  healthAdmin: Admin;
-  producer: Producer;
+  kafka: KafkaConnection;
   batching: BatchingProducer;
   runner: JobRunner<Message>;
   generator: UserEventGenerator;
@@ -121,7 +118,7 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
       health: {
         async handler(this: UserEventsThis): Promise<Record<string, CheckResult>> {
           const [kafka, sqlite] = await Promise.all([
-            check(() => kafkaCheck(this.healthAdmin)),
+            check(() => kafkaCheck(this.kafka.healthAdmin)),
             check(() => this.store.ping()),
           ]);
           return { kafka, sqlite };
@@ -163,39 +160,14 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
         timeoutMs: config.startupTimeoutMs,
         log,
       });
-      const kafka = createKafka({
+      this.kafka = await connectKafka({
         brokers: config.kafka.brokers,
         clientId: `${config.kafka.clientId}-userevents`,
+        topics: [{ topic: config.kafka.topic, partitions: config.kafka.partitions }],
+        timeoutMs: config.startupTimeoutMs,
         log,
       });
-      this.admin = kafka.admin();
-      this.healthAdmin = kafka.admin({ retry: { retries: 0 } });
-      this.producer = kafka.producer({
-        allowAutoTopicCreation: false,
-        createPartitioner: KeyHashPartitioner,
-      });
-      await retryUntil(
-        async () => {
-          await this.admin.connect();
-          const created = await ensureTopic(
-            this.admin,
-            config.kafka.topic,
-            config.kafka.partitions,
-          );
-          if (created)
-            log.info(`Created Kafka topic "${config.kafka.topic}".`, {
-              partitions: config.kafka.partitions,
-            });
-          await this.producer.connect();
-        },
-        {
-          what: `Kafka at ${config.kafka.brokers.join(",")}`,
-          timeoutMs: config.startupTimeoutMs,
-          log,
-        },
-      );
-      await this.healthAdmin.connect();
-      this.batching = new BatchingProducer(this.producer, { topic: config.kafka.topic });
+      this.batching = new BatchingProducer(this.kafka.producer, { topic: config.kafka.topic });
       this.runner = new JobRunner<Message>({
         store: this.store,
         chunkSize: config.submit.chunkSize,
@@ -224,9 +196,7 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
         // Reverse order of started(): jobs finish their chunk, the producer flushes, then disconnect.
         await this.runner?.stop();
         await this.batching?.close();
-        await this.producer?.disconnect();
-        await this.healthAdmin?.disconnect();
-        await this.admin?.disconnect();
+        await this.kafka?.close();
         this.store?.close();
         this.logger.info("userevents stopped cleanly.");
       })();

@@ -4,8 +4,6 @@
  * (stored first, emailed or logged, retried with backoff until delivered).
  */
 import path from "node:path";
-import type { Admin, Producer } from "kafkajs";
-import { KeyHashPartitioner } from "../lib/partitioner";
 import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
 import schedule from "node-schedule";
 import {
@@ -16,7 +14,7 @@ import {
 } from "../lib/batch-consumer";
 import { loadConfig, type Config } from "../lib/config";
 import { check, kafkaCheck, withTimeout, type CheckResult } from "../lib/health";
-import { consumerLag, createKafka, ensureTopic } from "../lib/kafka";
+import { connectKafka, consumerLag, type KafkaConnection } from "../lib/kafka";
 import { createMailer, type Mailer } from "../lib/mailer";
 import { createNormalizer } from "../lib/normalize";
 import { ReportOutbox, type ReportRecord, type StoredReport } from "../lib/outbox";
@@ -43,9 +41,8 @@ export interface StatsDashboard {
 
 interface UserStatsState {
   store: UserStatsStore;
-  admin: Admin;
-  healthAdmin: Admin;
-  dlqProducer: Producer;
+  /** Its producer sends to the dead-letter topic. */
+  kafka: KafkaConnection;
   consumer: RunningConsumer;
   mailer: Mailer;
   outbox: ReportOutbox;
@@ -199,7 +196,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         async handler(this: UserStatsThis): Promise<Record<string, CheckResult>> {
           const consumerStatus = this.consumer.status();
           const [kafka, sqlite] = await Promise.all([
-            check(() => kafkaCheck(this.healthAdmin)),
+            check(() => kafkaCheck(this.kafka.healthAdmin)),
             check(() => this.store.ping()),
           ]);
           const consumer: CheckResult = {
@@ -297,7 +294,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
 
       async deadLetter(this: UserStatsThis, records: InvalidRecord[]): Promise<void> {
         const at = new Date().toISOString();
-        await this.dlqProducer.send({
+        await this.kafka.producer.send({
           topic: dlqTopic(config.kafka.topic),
           acks: -1,
           messages: records.map(r => ({
@@ -329,7 +326,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         if (this.lagCache !== undefined && Date.now() - this.lagCache.at < 1000)
           return this.lagCache.value;
         const value = await withTimeout(
-          () => consumerLag(this.healthAdmin, config.kafka.groupId, config.kafka.topic),
+          () => consumerLag(this.kafka.healthAdmin, config.kafka.groupId, config.kafka.topic),
           1500,
         ).catch(() => null);
         this.lagCache = { at: Date.now(), value };
@@ -352,38 +349,23 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         log,
       });
 
-      const kafka = createKafka({
+      this.kafka = await connectKafka({
         brokers: config.kafka.brokers,
         clientId: `${config.kafka.clientId}-userstats`,
+        topics: [
+          { topic: config.kafka.topic, partitions: config.kafka.partitions },
+          { topic: dlqTopic(config.kafka.topic), partitions: 1 },
+        ],
+        timeoutMs: config.startupTimeoutMs,
         log,
       });
-      this.admin = kafka.admin();
-      this.healthAdmin = kafka.admin({ retry: { retries: 0 } });
-      this.dlqProducer = kafka.producer({
-        allowAutoTopicCreation: false,
-        createPartitioner: KeyHashPartitioner,
-      });
-      await retryUntil(
-        async () => {
-          await this.admin.connect();
-          await ensureTopic(this.admin, config.kafka.topic, config.kafka.partitions);
-          await ensureTopic(this.admin, dlqTopic(config.kafka.topic), 1);
-          await this.dlqProducer.connect();
-        },
-        {
-          what: `Kafka at ${config.kafka.brokers.join(",")}`,
-          timeoutMs: config.startupTimeoutMs,
-          log,
-        },
-      );
-      await this.healthAdmin.connect();
       // The store, not Kafka, says what is stored: a group that went past it (the SQLite file was
       // lost) is moved back first. Moving a group needs its old members gone (a killed process's
       // session lasts 10 s), hence the retries.
       await retryUntil(
         () =>
           alignGroupWithStore(
-            this.admin,
+            this.kafka.admin,
             config.kafka.groupId,
             config.kafka.topic,
             this.store.offsets,
@@ -397,7 +379,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
       );
 
       this.consumer = await startBatchConsumer({
-        kafka,
+        kafka: this.kafka.kafka,
         groupId: config.kafka.groupId,
         topic: config.kafka.topic,
         decode: userEventCodec.decode,
@@ -455,9 +437,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         await this.outbox?.stop();
         this.mailer?.close();
         await this.consumer?.stop();
-        await this.dlqProducer?.disconnect();
-        await this.healthAdmin?.disconnect();
-        await this.admin?.disconnect();
+        await this.kafka?.close();
         this.store?.close();
         this.logger.info("userstats stopped cleanly.");
       })();
