@@ -257,9 +257,19 @@ export function capitaliseCity(text: string): string {
     .join(" ");
 }
 
+/** What a report shows for a state or country that is unknown. */
+export const UNKNOWN = "??";
+
 /** The key reports group by: "Houston, TX"; "Houston, ??" when the state is unknown. */
 export function cityKey(a: CleanAddress): string {
-  return `${a.city}, ${a.state ?? "??"}`;
+  return `${a.city}, ${a.state ?? UNKNOWN}`;
+}
+
+/** The city and state of a cityKey (state undefined when unknown). */
+export function splitCityKey(key: string): { city: string; state: string | undefined } {
+  // A key always ends in ", " and a two-character state (or UNKNOWN).
+  const state = key.slice(-2);
+  return { city: key.slice(0, -4), state: state === UNKNOWN ? undefined : state };
 }
 
 let loadedTables: GeoTables | undefined;

@@ -1,5 +1,6 @@
 /** Building a stats report from counts, and rendering it as plain text (email, logs) and CSV. */
 import { stringify } from "csv-stringify/sync";
+import { splitCityKey, UNKNOWN } from "./normalize";
 import type { ReportDimension } from "./report-query";
 
 export interface CountsWindow {
@@ -68,15 +69,13 @@ export function reportToCsv(report: Report): string {
   const by = report.filters.by;
   const entries = Object.entries(report.stats);
   if (by === "city") {
-    // City keys always end in ", " and a two-character state ("??" when unknown).
-    const rows = entries.map(([key, n]) => [
-      key.slice(0, -4),
-      key.slice(-2) === "??" ? "" : key.slice(-2),
-      n,
-    ]);
+    const rows = entries.map(([key, n]) => {
+      const { city, state } = splitCityKey(key);
+      return [city, state ?? "", n];
+    });
     return stringify([["city", "state", "users"], ...rows]);
   }
-  return stringify([[by, "users"], ...entries.map(([key, n]) => [key === "??" ? "" : key, n])]);
+  return stringify([[by, "users"], ...entries.map(([key, n]) => [key === UNKNOWN ? "" : key, n])]);
 }
 
 /** A readable plain-text table of the report (top `rows` entries and a line for the rest). */

@@ -6,7 +6,7 @@
  */
 import { ConsumerOffsets, type ConsumerPosition } from "./consumer-offsets";
 import { CountDeltas, CountsTable } from "./counts-table";
-import { cityKey, type CleanAddress, type Normalizer } from "./normalize";
+import { cityKey, UNKNOWN, type CleanAddress, type Normalizer } from "./normalize";
 import type { CountsReader, CountsWindow } from "./report";
 import type { ReportDimension } from "./report-query";
 import type { Statement } from "better-sqlite3";
@@ -27,8 +27,6 @@ export interface EventSink<T> {
    */
   write(events: Iterable<T>, position?: ConsumerPosition): WriteResult;
 }
-
-const UNKNOWN = "??";
 
 /** The count keys of one clean address. */
 export function dimensionKeys(a: CleanAddress): [ReportDimension, string][] {
