@@ -18,7 +18,13 @@ import { projectRoot } from "../lib/paths";
 import { usPlaces } from "../lib/places";
 import { userEventCodec } from "../lib/user-event";
 import { kafkaBaseline } from "./bench/kafka-baseline";
-import { sequentialLatency, throughput, type Latency, type Throughput } from "./bench/measure";
+import {
+  interleavedLatency,
+  sequentialLatency,
+  throughput,
+  type Latency,
+  type Throughput,
+} from "./bench/measure";
 import {
   freePort,
   SERVICES,
@@ -151,6 +157,7 @@ async function main(): Promise<void> {
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-bench-files-"));
   let sys: BenchSystem | undefined;
+  let bare: { url: string; stop: () => void } | undefined;
   try {
     // Baselines first, on an idle machine, with the same events and the same broker.
     log(`baseline: bare kafkajs producer → consumer, ${PLAN.ingest} events`);
@@ -176,10 +183,9 @@ async function main(): Promise<void> {
     }
 
     log("baseline: bare node:http answering 202");
-    const bare = await startHttpBaseline();
-    const submitLatencyBaseline = await sequentialLatency(bare.url, PLAN.latencyRequests);
+    bare = await startHttpBaseline();
     const submitLoadBaseline = await throughput(bare.url, 50, PLAN.loadSeconds);
-    bare.stop();
+    // Kept running: its latency is measured interleaved with the gateway's, below.
 
     log("starting the services");
     sys = await startBenchSystem();
@@ -204,13 +210,19 @@ async function main(): Promise<void> {
       ingestRuns.push(PLAN.ingest / seconds);
     }
 
-    log(`submit latency: ${PLAN.latencyRequests} × /submit/1, one in flight`);
-    const submitLatency = await sequentialLatency(
+    log(
+      `submit latency: ${PLAN.latencyRequests} × /submit/1, one in flight, interleaved with bare node:http`,
+    );
+    const [submitLatency, submitLatencyBaseline] = await interleavedLatency(
       `${sys.baseUrl}/submit/1`,
+      bare.url,
       PLAN.latencyRequests,
-      100,
+      8,
+      50,
       202,
     );
+    bare.stop();
+    bare = undefined;
     log(`submit load: 50 in flight for ${PLAN.loadSeconds} s`);
     const submitLoad = await throughput(`${sys.baseUrl}/submit/1`, 50, PLAN.loadSeconds);
 
@@ -224,21 +236,33 @@ async function main(): Promise<void> {
     const rssLarge = sys.rss();
     const reportStored = (await getJson<{ total: number }>(`${sys.baseUrl}/report?top=1`)).total;
 
-    log(`report latency at ${reportStored} stored users`);
-    const reportLatency = await sequentialLatency(
-      `${sys.baseUrl}/report`,
-      PLAN.reportRequests,
-      50,
-      200,
-    );
-    const top100Latency = await sequentialLatency(
-      `${sys.baseUrl}/report?top=100`,
-      PLAN.reportRequests,
-      50,
-      200,
+    log(`report latency at ${reportStored} stored users, interleaved with bare node:http`);
+    // Baselines: a bare node:http server answering the very bytes the gateway answered, measured
+    // in blocks alternating with the gateway's (the same machine state for both).
+    const { baseUrl } = sys;
+    const pairedWithBare = async (urlPath: string, name: string) => {
+      const file = path.join(tmp, name);
+      fs.writeFileSync(file, await (await fetch(`${baseUrl}${urlPath}`)).text());
+      const bareServer = await startHttpBaseline(file);
+      try {
+        return await interleavedLatency(
+          `${baseUrl}${urlPath}`,
+          bareServer.url,
+          PLAN.reportRequests,
+          8,
+          50,
+          200,
+        );
+      } finally {
+        bareServer.stop();
+      }
+    };
+    const [reportLatency, reportLatencyBaseline] = await pairedWithBare("/report", "report.json");
+    const [top100Latency, top100LatencyBaseline] = await pairedWithBare(
+      "/report?top=100",
+      "report-top100.json",
     );
     // A different window each time: the caches of the gateway and of userstats never answer.
-    const { baseUrl } = sys;
     const windowedReportLatency = await sequentialLatency(
       i =>
         `${baseUrl}/report?top=10&from=2000-01-01&to=${new Date(Date.UTC(2100, 0, 1) + i * 1000).toISOString()}`,
@@ -246,19 +270,6 @@ async function main(): Promise<void> {
       3,
       200,
     );
-    // Baselines: a bare node:http server answering the very bytes the gateway answered.
-    const bareLatency = async (urlPath: string, name: string) => {
-      const file = path.join(tmp, name);
-      fs.writeFileSync(file, await (await fetch(`${baseUrl}${urlPath}`)).text());
-      const bareServer = await startHttpBaseline(file);
-      try {
-        return await sequentialLatency(bareServer.url, PLAN.reportRequests, 50, 200);
-      } finally {
-        bareServer.stop();
-      }
-    };
-    const reportLatencyBaseline = await bareLatency("/report", "report.json");
-    const top100LatencyBaseline = await bareLatency("/report?top=100", "report-top100.json");
     const reportBytes = fs.statSync(path.join(tmp, "report.json")).size;
 
     const results: Results = {
@@ -280,6 +291,7 @@ async function main(): Promise<void> {
     };
     report(results);
   } finally {
+    bare?.stop();
     await sys?.stop().catch(err => log(`stopping the services failed: ${String(err)}`));
     if (startedKafka)
       await run("scripts/kafka.sh", ["stop"], { cwd: root, timeout: 120_000 }).catch(
@@ -414,7 +426,7 @@ ${os.type()} ${os.release()}. Versions: ${Object.entries(v)
     .map(([k, x]) => `${k} ${x}`)
     .join(", ")}.
 Kafka runs locally (KRaft, one node, from the Maven jars); the three services run as separate processes over
-the local RabbitMQ, as \`make up\` runs them; every figure has its baseline measured in the same run.${quick ? "\n\n**Quick run**: smaller sizes than the targets are defined for." : ""}
+the local RabbitMQ, as \`make up\` runs them; every figure has its baseline measured in the same run, latencies in blocks alternating with their baseline's.${quick ? "\n\n**Quick run**: smaller sizes than the targets are defined for." : ""}
 
 ${table}
 

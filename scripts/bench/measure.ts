@@ -45,15 +45,15 @@ function get(agent: http.Agent, url: URL): Promise<{ status: number; ms: number 
 }
 
 /**
- * Latency of `count` sequential GETs (one in flight), after `warmup` unmeasured ones. `url` may
- * depend on the request's index (to defeat a cache, say).
+ * Latencies (ms) of `count` sequential GETs (one in flight), after `warmup` unmeasured ones. `url`
+ * may depend on the request's index (to defeat a cache, say).
  */
-export async function sequentialLatency(
+async function latencySamples(
   url: string | ((i: number) => string),
   count: number,
-  warmup = 100,
+  warmup: number,
   expectStatus?: number,
-): Promise<Latency> {
+): Promise<number[]> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const target = (i: number): URL => new URL(typeof url === "string" ? url : url(i));
   try {
@@ -66,10 +66,46 @@ export async function sequentialLatency(
         throw new Error(`GET ${u.href} answered ${r.status}`);
       ms.push(r.ms);
     }
-    return summarize(ms);
+    return ms;
   } finally {
     agent.destroy();
   }
+}
+
+/** Latency of `count` sequential GETs (one in flight), after `warmup` unmeasured ones. */
+export async function sequentialLatency(
+  url: string | ((i: number) => string),
+  count: number,
+  warmup = 100,
+  expectStatus?: number,
+): Promise<Latency> {
+  return summarize(await latencySamples(url, count, warmup, expectStatus));
+}
+
+/**
+ * Latencies of two URLs measured in alternating blocks (a b, b a, a b, …), `count` requests each in
+ * all: both see the same machine, whatever else settles or wakes up meanwhile, instead of one
+ * measured after the other.
+ */
+export async function interleavedLatency(
+  a: string,
+  b: string,
+  count: number,
+  rounds = 8,
+  warmup = 50,
+  expectStatus?: number,
+): Promise<[Latency, Latency]> {
+  const ms: [number[], number[]] = [[], []];
+  const block = Math.ceil(count / rounds);
+  for (let r = 0; r < rounds; r++) {
+    const order: (0 | 1)[] = r % 2 === 0 ? [0, 1] : [1, 0];
+    for (const which of order) {
+      const n = Math.min(block, count - ms[which].length);
+      const samples = await latencySamples(which === 0 ? a : b, n, warmup, expectStatus);
+      ms[which].push(...samples);
+    }
+  }
+  return [summarize(ms[0]), summarize(ms[1])];
 }
 
 export interface Throughput {
