@@ -172,13 +172,15 @@ export async function startBatchConsumer<T>(
 }
 
 /**
- * Run before the consumer joins: where the group's committed position in a partition is past what
- * the store holds (its file was lost, or restored from an older copy), moves the group back to the
- * store's position (or to the oldest record Kafka still has), so that those events are consumed
- * again instead of skipped; the store counts each id once. Where the store is ahead (a batch
- * stored, then a crash before the commit), Kafka's position stands: the redelivery changes nothing.
- * Needs the group to have no live member (throws otherwise; retry until the old one is gone).
- * Returns the partitions it moved.
+ * Run before the consumer joins: makes the group start where the store stands. Where the group's
+ * committed position in a partition is past what the store holds (its file was lost, or restored
+ * from an older copy), moves the group back to the store's position (or to the oldest record Kafka
+ * still has), so that those events are consumed again instead of skipped; the store counts each id
+ * once. Where the store is ahead (a batch stored, then a crash before the commit), Kafka's position
+ * stands: the redelivery changes nothing. Where the group has no position (new, deleted, or its
+ * offsets expired while the service was down) but the store has one, the group starts there rather
+ * than from the beginning. Needs the group to have no live member (throws otherwise; retry until
+ * the old one is gone). Returns the partitions it moved.
  */
 export async function alignGroupWithStore(
   admin: Admin,
@@ -186,35 +188,48 @@ export async function alignGroupWithStore(
   topic: string,
   store: OffsetStore,
   log: Log,
-): Promise<{ partition: number; from: number; to: number }[]> {
+): Promise<{ partition: number; from: number | null; to: number }[]> {
   const [fetched] = await admin.fetchOffsets({ groupId, topics: [topic] });
   const committed = new Map<number, number>();
   for (const p of fetched?.partitions ?? []) {
     const offset = Number(p.offset);
     if (offset >= 0) committed.set(p.partition, offset); // -1: nothing committed yet
   }
-  if (committed.size === 0) return []; // a new group starts from the beginning anyway
   if (!store.tracksOffsets) {
-    store.adoptOffsets(topic, committed);
+    if (committed.size > 0) store.adoptOffsets(topic, committed);
     log.info("The store kept no consumer positions yet: it takes the group's as its own.", {
       groupId,
       topic,
+      partitions: committed.size,
     });
     return [];
   }
   const stored = store.storedOffsets(topic);
-  const oldest = new Map(
-    (await admin.fetchTopicOffsets(topic)).map(p => [p.partition, Number(p.low)]),
+  if (committed.size === 0 && stored.size === 0) return []; // both new: from the beginning
+  const ends = new Map(
+    (await admin.fetchTopicOffsets(topic)).map(p => [
+      p.partition,
+      { low: Number(p.low), high: Number(p.high) },
+    ]),
   );
-  const moves: { partition: number; from: number; to: number }[] = [];
-  for (const [partition, at] of committed) {
-    const to = Math.max(stored.get(partition) ?? 0, oldest.get(partition) ?? 0);
-    if (to < at) moves.push({ partition, from: at, to });
+  const moves: { partition: number; from: number | null; to: number }[] = [];
+  for (const [partition, { low, high }] of ends) {
+    const mine = stored.get(partition);
+    const at = committed.get(partition);
+    if (at === undefined) {
+      // No group position: it would start from the oldest record. Start from the store's instead,
+      // unless the topic no longer holds it (past its end: the topic was recreated).
+      if (mine !== undefined && mine > low && mine <= high)
+        moves.push({ partition, from: null, to: mine });
+    } else {
+      const to = Math.max(mine ?? 0, low);
+      if (to < at) moves.push({ partition, from: at, to });
+    }
   }
   if (moves.length === 0) return [];
   log.warn(
-    "The consumer group is ahead of what the store holds (its file is new or older): " +
-      "moving the group back so that no event is skipped.",
+    "The consumer group's position differs from what the store holds (its file is new or older, " +
+      "or the group's offsets are gone): the group starts where the store stands.",
     { groupId, topic, moves },
   );
   await admin.setOffsets({

@@ -38,15 +38,17 @@ export class ConsumerOffsets implements OffsetStore {
     private readonly db: Db,
     hasData: boolean,
   ) {
-    const existed =
-      db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'consumer_offsets'").get() !== undefined;
     db.exec(`CREATE TABLE IF NOT EXISTS consumer_offsets (
       topic TEXT NOT NULL,
       partition INTEGER NOT NULL,
       next_offset INTEGER NOT NULL,
       PRIMARY KEY (topic, partition)
     )`);
-    this.tracksOffsets = existed || !hasData;
+    // Events are only stored with their batch's position, so events without any position come
+    // from before positions were kept (the table may exist already: opened by a tool, or by a
+    // start that failed before it adopted the group's).
+    this.tracksOffsets =
+      !hasData || db.prepare("SELECT 1 FROM consumer_offsets LIMIT 1").get() !== undefined;
     this.upsert = db.prepare(
       `INSERT INTO consumer_offsets (topic, partition, next_offset) VALUES (?, ?, ?)
        ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset`,

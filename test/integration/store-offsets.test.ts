@@ -1,15 +1,18 @@
 // The store, not Kafka, says what is stored: when userstats's SQLite file is lost, or put back from
 // an older copy, the restarted service consumes again what the file misses (the consumer group's
-// committed offsets are past it), and counts each user once.
+// committed offsets are past it), and counts each user once; when the group's offsets are gone, it
+// goes on from the file's position; a file that kept no positions takes the group's.
 import fs from "node:fs";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { ServiceBroker } from "moleculer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Report } from "../../lib/report";
 import { waitFor } from "../../lib/retry";
 import { brokerOptions } from "../../moleculer.config";
 import { createUserStatsService, dlqTopic } from "../../services/userstats.service";
-import { deleteTopics } from "../helpers/kafka";
+import type { RunningConsumer } from "../../lib/batch-consumer";
+import { deleteTopics, testKafka } from "../helpers/kafka";
 import { http, startSystem, type TestSystem } from "../helpers/system";
 
 let sys: TestSystem;
@@ -44,10 +47,18 @@ async function submitAndWait(n: number, expected: number): Promise<void> {
   );
 }
 
+/** Records the running userstats consumed since it started. */
+function consumedSinceStart(): number {
+  const service = userstats.getLocalService("userstats") as unknown as {
+    consumer: RunningConsumer;
+  };
+  return service.consumer.status().records;
+}
+
 /** Stops userstats cleanly (it commits and leaves the group), runs `between`, starts a new one. */
-async function restartUserstats(between: () => void): Promise<void> {
+async function restartUserstats(between: () => void | Promise<void>): Promise<void> {
   await userstats.stop();
-  between();
+  await between();
   restarts++;
   userstats = new ServiceBroker(
     brokerOptions(sys.config, {
@@ -96,5 +107,31 @@ describe("userstats's SQLite file lost or older than the consumer group", () => 
       30_000,
       "the older file to catch up to 550 users",
     );
+  });
+
+  it("goes on from the file's position when the group's offsets are gone, re-reading nothing", async () => {
+    await restartUserstats(async () => {
+      // What Kafka does to the offsets of a group that stayed away longer than their retention.
+      const admin = testKafka().admin();
+      await admin.connect();
+      try {
+        await admin.deleteGroups([sys.config.kafka.groupId]);
+      } finally {
+        await admin.disconnect();
+      }
+    });
+    await submitAndWait(20, 570);
+    expect(consumedSinceStart()).toBe(20);
+  });
+
+  it("takes the group's positions for a file that kept none, re-reading nothing", async () => {
+    await restartUserstats(() => {
+      // A file from before positions were kept (the table may exist, empty).
+      const db = new Database(file("userstats.sqlite"));
+      db.exec("DELETE FROM consumer_offsets");
+      db.close();
+    });
+    await submitAndWait(30, 600);
+    expect(consumedSinceStart()).toBe(30);
   });
 });
