@@ -88,7 +88,8 @@ export class JobRunner<M> {
       }
       const head = inFlight.shift();
       if (head === undefined) break; // stopping, and nothing left in flight
-      const ok = await head.sent;
+      // A later chunk may have given up and marked the job failed meanwhile: stop here too.
+      const ok = (await head.sent) && store.get(job.id)?.state !== "failed";
       if (!ok) {
         failed = true;
         break;

@@ -158,18 +158,22 @@ describe("jobs", () => {
     await runner.stop();
   });
 
-  it("keeps a failed job failed when an earlier chunk of it is acknowledged afterwards", async () => {
-    const job = store.create(20, () => "seed");
+  it("keeps a failed job failed when an earlier chunk of it is acknowledged afterwards, and makes no more chunks", async () => {
+    const job = store.create(50, () => "seed");
     let releaseFirst!: () => void;
     let calls = 0;
+    const generated: number[] = [];
     const runner = new JobRunner<number>({
       store,
       chunkSize: 10,
       maxBufferedEvents: 100,
-      makeMessages: (_job, start) => [start],
+      makeMessages: (_job, start) => {
+        generated.push(start);
+        return [start];
+      },
       send: () => {
         calls++;
-        // Chunk 1 is slow but goes through; chunk 2 fails for good meanwhile.
+        // Chunk 1 is slow but goes through; the others fail for good meanwhile.
         if (calls === 1) return new Promise<void>(resolve => (releaseFirst = resolve));
         return Promise.reject(new Error("topic deleted"));
       },
@@ -179,8 +183,11 @@ describe("jobs", () => {
     runner.start(job);
     await waitFor(() => store.get(job.id)?.state === "failed", 5000, "the job to fail");
     releaseFirst();
+    await waitFor(() => runner.active === 0, 5000, "the job's task to end");
     await runner.stop();
     expect(store.get(job.id)).toMatchObject({ state: "failed", error: "topic deleted" });
+    // The three chunks in flight when it failed, and none after.
+    expect(generated).toEqual([0, 10, 20]);
   });
 
   it("never gives a sequence number twice, even after pruning every job", () => {
