@@ -306,7 +306,10 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
       this.server?.on(
         "clientError",
         (err: NodeJS.ErrnoException, socket: import("node:stream").Duplex) => {
-          if (socket.writable) socket.end(clientErrorResponse(err.code));
+          // With a clientError listener, closing the socket is ours to do: once the answer is out,
+          // it is destroyed rather than left to a client that may never close its side.
+          if (socket.writable) socket.end(clientErrorResponse(err.code), () => socket.destroy());
+          else socket.destroy();
         },
       );
     },
