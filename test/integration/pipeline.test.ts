@@ -205,28 +205,24 @@ describe("pipeline", () => {
     });
     store.write([event(1)]);
     // Asked until rebuilt: the cached report was built just now, at the store's version.
-    const first = await waitFor(
-      async () => {
-        const r = await ask();
-        return r.version === store.version ? r : undefined;
-      },
-      5000,
-      "a rebuilt report",
-    );
+    /** Asks until the answer is built at the store's current version. */
+    const askUntilCurrent = (what: string) =>
+      waitFor(
+        async () => {
+          const r = await ask();
+          return r.version === store.version ? r : undefined;
+        },
+        5000,
+        what,
+      );
+    const first = await askUntilCurrent("a rebuilt report");
     // A write right after: reports are rebuilt at most every 250 ms, so the next answer is the
     // cached one, and must say so; a gateway told the store's newer version would keep it as current.
     store.write([event(2)]);
     const second = await ask();
     expect(second).toEqual(first);
     expect(store.version).toBeGreaterThan(first.version as number);
-    const third = await waitFor(
-      async () => {
-        const r = await ask();
-        return r.version === store.version ? r : undefined;
-      },
-      5000,
-      "the report rebuilt with the second write",
-    );
+    const third = await askUntilCurrent("the report rebuilt with the second write");
     expect(third.total).toBe(first.total + 1);
   });
 
