@@ -84,6 +84,16 @@ describe("pipeline", () => {
     const counts = Object.values(after.stats);
     expect(counts).toEqual([...counts].sort((a, b) => b - a));
 
+    // Asked again at once, the gateway answers from its cache: the same report, the time of this
+    // answer, and a Content-Length that matches the bytes.
+    const again = await fetch(`${sys.baseUrl}/report`);
+    const bytes = Buffer.from(await again.arrayBuffer());
+    expect(again.headers.get("content-length")).toBe(String(bytes.length));
+    expect(again.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    const cached = JSON.parse(bytes.toString("utf8")) as Report;
+    expect({ ...cached, timestamp: after.timestamp }).toEqual(after);
+    expect(Date.parse(cached.timestamp)).toBeGreaterThanOrEqual(Date.parse(after.timestamp));
+
     const job = await http(sys.baseUrl, `/jobs/${jobId}`);
     expect(job.status).toBe(200);
     expect(job.body).toMatchObject({ id: jobId, state: "done", total: 25, produced: 25 });
