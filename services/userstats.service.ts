@@ -231,9 +231,12 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         if (this.changeTimer !== undefined) return;
         this.changeTimer = setTimeout(() => {
           this.changeTimer = undefined;
-          this.broker
-            .broadcast("userstats.changed", { version: this.store.version })
-            .catch(() => undefined);
+          // With RabbitMQ balancing (disableBalancer), moleculer returns no promise at all when no
+          // node listens (no gateway connected): that is no failure, and userstats goes on.
+          const sent = this.broker.broadcast("userstats.changed", { version: this.store.version });
+          Promise.resolve(sent).catch((err: unknown) =>
+            this.logger.debug("Announcing a change failed.", { error: String(err) }),
+          );
         }, 50);
       },
 
