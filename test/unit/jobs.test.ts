@@ -64,6 +64,34 @@ describe("jobs", () => {
     await runner.stop();
   });
 
+  it("generates no chunk before the event loop had its turn, neither at start nor between chunks", async () => {
+    const job = store.create(30, () => "seed");
+    const order: string[] = [];
+    const runner = new JobRunner<number>({
+      store,
+      chunkSize: 10,
+      maxBufferedEvents: 100,
+      makeMessages: (_job, start, count) => {
+        order.push(`chunk ${start}`);
+        return Array.from({ length: count }, (_, i) => start + i);
+      },
+      send: () => Promise.resolve(),
+      log: silentLog,
+    });
+    runner.start(job);
+    // What the answer to the submit request waits for: promise callbacks, then one I/O turn.
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    order.push("answer sent");
+    // Each chunk waits for a turn of the event loop: a request arriving meanwhile goes between.
+    const between = (n: number) => setImmediate(() => order.push(`turn ${n}`));
+    between(1);
+    await waitFor(() => store.get(job.id)?.state === "done", 5000, "the job to finish");
+    expect(order[0]).toBe("answer sent");
+    expect(order.indexOf("turn 1")).toBeLessThan(order.indexOf("chunk 10"));
+    expect(order.filter(o => o.startsWith("chunk"))).toEqual(["chunk 0", "chunk 10", "chunk 20"]);
+    await runner.stop();
+  });
+
   it("retries a failing chunk, and on stop leaves progress where a restart resumes it", async () => {
     const job = store.create(30, () => "seed");
     let calls = 0;
