@@ -26,6 +26,8 @@ import {
   type Throughput,
 } from "./bench/measure";
 import {
+  cpuSeconds,
+  findProcess,
   freePort,
   SERVICES,
   startBenchSystem,
@@ -96,15 +98,19 @@ async function submitAndWait(
 }
 
 /** Starts the bare node:http baseline server in a child process. */
-async function startHttpBaseline(bodyFile?: string): Promise<{ url: string; stop: () => void }> {
+function startHttpBaseline(bodyFile?: string): Promise<{ url: string; stop: () => void }> {
+  return startBaselineServer("http-baseline.js", bodyFile ? [bodyFile] : []);
+}
+
+/** Starts a baseline server (a script of scripts/bench taking the port first) in a child process. */
+async function startBaselineServer(
+  script: string,
+  args: string[],
+): Promise<{ url: string; stop: () => void }> {
   const port = await freePort();
-  const child = fork(
-    path.join(__dirname, "bench", "http-baseline.js"),
-    [String(port), ...(bodyFile ? [bodyFile] : [])],
-    {
-      stdio: "ignore",
-    },
-  );
+  const child = fork(path.join(__dirname, "bench", script), [String(port), ...args], {
+    stdio: "ignore",
+  });
   await new Promise<void>((resolve, reject) => {
     child.once("message", () => resolve());
     child.once("exit", code => reject(new Error(`baseline server exited with ${code}`)));
@@ -132,8 +138,12 @@ interface Results {
   submitLatency: Latency;
   submitLatencyBaseline: Latency;
   submitLoad: Throughput;
+  /** CPU time per /submit/1 answered during the load, by process, in microseconds. */
+  submitCpu: Record<string, number>;
+  jobLoad: Throughput;
   gatewayLoad: Throughput;
   submitLoadBaseline: Throughput;
+  frameworkLoadBaseline: Throughput;
   reportStored: number;
   reportLatency: Latency;
   reportLatencyBaseline: Latency;
@@ -186,6 +196,14 @@ async function main(): Promise<void> {
     bare = await startHttpBaseline();
     const submitLoadBaseline = await throughput(bare.url, 50, PLAN.loadSeconds);
     // Kept running: its latency is measured interleaved with the gateway's, below.
+    log("baseline: bare moleculer-web, one action of its own broker, answering 202");
+    const framework = await startBaselineServer("moleculer-web-baseline.js", []);
+    let frameworkLoadBaseline: Throughput;
+    try {
+      frameworkLoadBaseline = await throughput(framework.url, 50, PLAN.loadSeconds);
+    } finally {
+      framework.stop();
+    }
 
     log("starting the services");
     sys = await startBenchSystem();
@@ -224,7 +242,12 @@ async function main(): Promise<void> {
     bare.stop();
     bare = undefined;
     log(`submit load: 50 in flight for ${PLAN.loadSeconds} s`);
+    const cpuBefore = cpuSnapshot(sys);
     const submitLoad = await throughput(`${sys.baseUrl}/submit/1`, 50, PLAN.loadSeconds);
+    const submitCpu = cpuPerRequest(cpuBefore, cpuSnapshot(sys), submitLoad);
+    const lastJob = await getJson<{ jobId: string }>(`${sys.baseUrl}/submit/1`);
+    log(`one RPC without a write: /jobs/:id, 50 in flight for ${PLAN.loadSeconds} s`);
+    const jobLoad = await throughput(`${sys.baseUrl}/jobs/${lastJob.jobId}`, 50, PLAN.loadSeconds);
 
     // Let the consumer catch up with the load, then fill the store up to memLarge users.
     const { total: now } = await waitForStable(sys);
@@ -278,8 +301,11 @@ async function main(): Promise<void> {
       submitLatency,
       submitLatencyBaseline,
       submitLoad,
+      submitCpu,
+      jobLoad,
       gatewayLoad,
       submitLoadBaseline,
+      frameworkLoadBaseline,
       reportStored,
       reportLatency,
       reportLatencyBaseline,
@@ -299,6 +325,36 @@ async function main(): Promise<void> {
       );
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** CPU seconds used so far by each process of the system, the brokers and this load generator. */
+function cpuSnapshot(sys: BenchSystem): Record<string, number> {
+  const pids: Record<string, number | undefined> = {
+    ...sys.pids(),
+    kafka: findProcess("kafka.Kafka"),
+    rabbitmq: findProcess("beam.smp", "rabbit"),
+  };
+  const snapshot: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    if (pid !== undefined) snapshot[name] = cpuSeconds(pid);
+  }
+  const own = process.cpuUsage();
+  snapshot["load generator"] = (own.user + own.system) / 1e6;
+  return snapshot;
+}
+
+/** CPU microseconds per answered request between two snapshots, by process, biggest first. */
+function cpuPerRequest(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  load: Throughput,
+): Record<string, number> {
+  const answered = load.requestsPerSec * PLAN.loadSeconds;
+  const perRequest = Object.keys(after)
+    .filter(name => before[name] !== undefined)
+    .map(name => [name, (((after[name] as number) - (before[name] as number)) / answered) * 1e6])
+    .sort((a, b) => (b[1] as number) - (a[1] as number));
+  return Object.fromEntries(perRequest) as Record<string, number>;
 }
 
 /** Waits until the total stops changing for a second (the consumer caught up). */
@@ -369,11 +425,34 @@ function report(r: Results): void {
       `≥ 0.3×: ${verdict(r.submitLoad.requestsPerSec >= 0.3 * r.submitLoadBaseline.requestsPerSec)}`,
     ],
     [
-      "moleculer-web alone: /report?top=1 from the gateway's cache, 50 in flight",
-      `${f0(r.gatewayLoad.requestsPerSec)} req/s (p99 ${f0(r.gatewayLoad.p99)} ms, ${r.gatewayLoad.errors + r.gatewayLoad.non2xx} failed)`,
+      "CPU per /submit/1 answered in that load",
+      `${Object.entries(r.submitCpu)
+        .map(([name, us]) => `${name} ${f0(us)} µs`)
+        .join(", ")}; total ${f0(Object.values(r.submitCpu).reduce((a, b) => a + b, 0))} µs`,
+      `${f0((os.cpus().length * 1e6) / r.submitLoad.requestsPerSec)} µs of CPU available per request at that rate`,
+      "",
+      "(no target: where the time goes)",
+    ],
+    [
+      "/jobs/:id requests/s, 50 in flight (one RPC over RabbitMQ, a SQLite read, no write)",
+      `${f0(r.jobLoad.requestsPerSec)} req/s (p99 ${f0(r.jobLoad.p99)} ms, ${r.jobLoad.errors + r.jobLoad.non2xx} failed)`,
       `${f0(r.submitLoadBaseline.requestsPerSec)} req/s (bare node:http)`,
-      `${f2(r.gatewayLoad.requestsPerSec / r.submitLoadBaseline.requestsPerSec)}×`,
-      "(no target: the ceiling of the gateway without RPC)",
+      `${f2(r.jobLoad.requestsPerSec / r.submitLoadBaseline.requestsPerSec)}×`,
+      "(no target: the RPC path without the job)",
+    ],
+    [
+      "The gateway without RPC: /report?top=1 from its cache, 50 in flight",
+      `${f0(r.gatewayLoad.requestsPerSec)} req/s (p99 ${f0(r.gatewayLoad.p99)} ms, ${r.gatewayLoad.errors + r.gatewayLoad.non2xx} failed)`,
+      `${f0(r.frameworkLoadBaseline.requestsPerSec)} req/s (bare moleculer-web, one in-process action)`,
+      `${f2(r.gatewayLoad.requestsPerSec / r.frameworkLoadBaseline.requestsPerSec)}×`,
+      "(no target: the gateway's own hooks and headers)",
+    ],
+    [
+      "Bare moleculer-web, one in-process action, 50 in flight",
+      `${f0(r.frameworkLoadBaseline.requestsPerSec)} req/s (p99 ${f0(r.frameworkLoadBaseline.p99)} ms)`,
+      `${f0(r.submitLoadBaseline.requestsPerSec)} req/s (bare node:http)`,
+      `${f2(r.frameworkLoadBaseline.requestsPerSec / r.submitLoadBaseline.requestsPerSec)}×`,
+      "(no target: the framework's own cost)",
     ],
     [
       `/report latency at ${f0(r.reportStored)} users (${f0(r.reportBytes / 1024)} KiB)`,
@@ -438,7 +517,11 @@ How each figure is measured (scripts/bench.ts):
 - Latency: sequential requests on one kept-alive connection after 100 (/submit) or 50 (/report) warm-up
   requests; the windowed report asks a different window each time, so that no cache answers. Requests/s:
   autocannon, 50 connections, ${PLAN.loadSeconds} s. Baseline: a bare \`node:http\` server in its own process
-  answering 202 with a small JSON body (for /submit) or 200 with the same body (for /report).
+  answering 202 with a small JSON body (for /submit) or 200 with the same body (for /report); bare
+  moleculer-web: its defaults and one action of the same broker answering that small body, measured
+  right after bare \`node:http\`, before the services start.
+- CPU per request: CPU time (\`/proc/<pid>/stat\`) each process used during the /submit/1 load, divided
+  by the requests answered; the load generator (autocannon) runs in the benchmark's own process.
 - Memory: resident set size (VmRSS) of each service process after the given number of users were counted.
 `;
   const out = path.join(root, "docs", "BENCHMARKS.md");

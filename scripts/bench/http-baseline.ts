@@ -8,17 +8,18 @@ import http from "node:http";
 
 const port = Number(process.argv[2]);
 const bodyFile = process.argv[3];
+// Bytes, as the gateway keeps its cached report: a string would be encoded again for every answer.
 const body =
   bodyFile === undefined
-    ? JSON.stringify({ accepted: 1, jobId: "00000000-0000-4000-8000-000000000000" })
-    : fs.readFileSync(bodyFile, "utf8");
+    ? Buffer.from(JSON.stringify({ accepted: 1, jobId: "00000000-0000-4000-8000-000000000000" }))
+    : fs.readFileSync(bodyFile);
 const status = bodyFile === undefined ? 202 : 200;
 
 http
   .createServer((_req, res) => {
     res.writeHead(status, {
       "Content-Type": "application/json; charset=utf-8",
-      "Content-Length": Buffer.byteLength(body),
+      "Content-Length": body.length,
     });
     res.end(body);
   })

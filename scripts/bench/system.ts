@@ -20,6 +20,8 @@ export interface BenchSystem {
   topic: string;
   /** Resident memory of each service process, in MB. */
   rss(): Record<ServiceName, number>;
+  /** The process id of each service. */
+  pids(): Record<ServiceName, number>;
   stop(): Promise<void>;
 }
 
@@ -86,9 +88,35 @@ export async function startBenchSystem(
     topic,
     rss: () =>
       Object.fromEntries(SERVICES.map(s => [s, rssMb(pid(s))])) as Record<ServiceName, number>,
+    pids: () => Object.fromEntries(SERVICES.map(s => [s, pid(s)])) as Record<ServiceName, number>,
     async stop() {
       await run("scripts/services.sh", ["stop"], { cwd: projectRoot(), env, timeout: 180_000 });
       fs.rmSync(runDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Seconds of CPU (user + system) each process used so far, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces), counted from field 3 (state).
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** Linux's USER_HZ: /proc counts CPU time in 1/100 s (`getconf CLK_TCK`). */
+const CLOCK_TICKS = 100;
+
+/** The pid of the first process whose command line contains every one of `parts`, if any. */
+export function findProcess(...parts: string[]): number | undefined {
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (parts.every(p => cmdline.includes(p))) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
 }
