@@ -1,7 +1,7 @@
 // JobStore on a real SQLite file, and JobRunner with an in-memory send function.
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { JobRunner } from "../../lib/job-runner";
+import { JobRunner, type JobRunnerOptions } from "../../lib/job-runner";
 import { JobStore, publicJob } from "../../lib/job-store";
 import { silentLog } from "../../lib/log";
 import { waitFor } from "../../lib/retry";
@@ -18,6 +18,18 @@ describe("jobs", () => {
     store.close();
     tmp.remove();
   });
+  /** A runner over this test's store, in chunks of 10 events; `opts` holds what the test is about. */
+  const runnerWith = (
+    opts: Pick<JobRunnerOptions<number>, "makeMessages" | "send"> &
+      Partial<JobRunnerOptions<number>>,
+  ): JobRunner<number> =>
+    new JobRunner<number>({
+      store,
+      chunkSize: 10,
+      maxBufferedEvents: 100,
+      log: silentLog,
+      ...opts,
+    });
 
   it("creates jobs with increasing sequence numbers and seeds, and hides the seed publicly", () => {
     const a = store.create(10, seq => `s:${seq}`);
@@ -45,16 +57,12 @@ describe("jobs", () => {
   it("runs a job chunk by chunk and records progress after each acknowledged chunk", async () => {
     const job = store.create(25, () => "seed");
     const sent: number[][] = [];
-    const runner = new JobRunner<number>({
-      store,
-      chunkSize: 10,
-      maxBufferedEvents: 100,
+    const runner = runnerWith({
       makeMessages: (_job, start, count) => Array.from({ length: count }, (_, i) => start + i),
       send: messages => {
         sent.push(messages);
         return Promise.resolve();
       },
-      log: silentLog,
     });
     runner.start(job);
     await waitFor(() => store.get(job.id)?.state === "done", 5000, "the job to finish");
@@ -67,16 +75,12 @@ describe("jobs", () => {
   it("generates no chunk before the event loop had its turn, neither at start nor between chunks", async () => {
     const job = store.create(30, () => "seed");
     const order: string[] = [];
-    const runner = new JobRunner<number>({
-      store,
-      chunkSize: 10,
-      maxBufferedEvents: 100,
+    const runner = runnerWith({
       makeMessages: (_job, start, count) => {
         order.push(`chunk ${start}`);
         return Array.from({ length: count }, (_, i) => start + i);
       },
       send: () => Promise.resolve(),
-      log: silentLog,
     });
     runner.start(job);
     // What the answer to the submit request waits for: promise callbacks, then one I/O turn.
@@ -95,17 +99,13 @@ describe("jobs", () => {
   it("retries a failing chunk, and on stop leaves progress where a restart resumes it", async () => {
     const job = store.create(30, () => "seed");
     let calls = 0;
-    const failing = new JobRunner<number>({
-      store,
-      chunkSize: 10,
-      maxBufferedEvents: 100,
+    const failing = runnerWith({
       makeMessages: (_job, start, count) => Array.from({ length: count }, (_, i) => start + i),
       send: () => {
         calls++;
         // The first chunk goes through; after that Kafka is "down".
         return calls === 1 ? Promise.resolve() : Promise.reject(new Error("down"));
       },
-      log: silentLog,
     });
     failing.start(job);
     await waitFor(() => calls >= 3, 5000, "a few retries");
@@ -113,16 +113,12 @@ describe("jobs", () => {
     expect(store.get(job.id)).toMatchObject({ produced: 10, state: "running" });
 
     const resumedFrom: number[] = [];
-    const resumed = new JobRunner<number>({
-      store,
-      chunkSize: 10,
-      maxBufferedEvents: 100,
+    const resumed = runnerWith({
       makeMessages: (_job, start, count) => {
         resumedFrom.push(start);
         return Array.from({ length: count }, (_, i) => start + i);
       },
       send: () => Promise.resolve(),
-      log: silentLog,
     });
     for (const j of store.running()) resumed.start(j);
     await waitFor(() => store.get(job.id)?.state === "done", 5000, "the resumed job");
@@ -132,13 +128,9 @@ describe("jobs", () => {
 
   it("marks a job failed when its chunk keeps failing past failAfterMs", async () => {
     const job = store.create(5, () => "seed");
-    const runner = new JobRunner<number>({
-      store,
-      chunkSize: 10,
-      maxBufferedEvents: 100,
+    const runner = runnerWith({
       makeMessages: () => [1],
       send: () => Promise.reject(new Error("topic deleted")),
-      log: silentLog,
       failAfterMs: 0,
     });
     runner.start(job);
@@ -157,9 +149,7 @@ describe("jobs", () => {
     ];
     let inUse = 0;
     let peak = 0;
-    const runner = new JobRunner<number>({
-      store,
-      chunkSize: 10,
+    const runner = runnerWith({
       maxBufferedEvents: 40,
       makeMessages: (_job, start, count) => {
         inUse += count;
@@ -173,7 +163,6 @@ describe("jobs", () => {
             resolve();
           }),
         ),
-      log: silentLog,
     });
     for (const job of jobs) runner.start(job);
     await waitFor(
@@ -191,10 +180,7 @@ describe("jobs", () => {
     let releaseFirst!: () => void;
     let calls = 0;
     const generated: number[] = [];
-    const runner = new JobRunner<number>({
-      store,
-      chunkSize: 10,
-      maxBufferedEvents: 100,
+    const runner = runnerWith({
       makeMessages: (_job, start) => {
         generated.push(start);
         return [start];
@@ -205,7 +191,6 @@ describe("jobs", () => {
         if (calls === 1) return new Promise<void>(resolve => (releaseFirst = resolve));
         return Promise.reject(new Error("topic deleted"));
       },
-      log: silentLog,
       failAfterMs: 0,
     });
     runner.start(job);
