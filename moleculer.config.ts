@@ -5,6 +5,7 @@
 import type { BrokerOptions } from "moleculer";
 import { callRouting } from "./lib/call-routing";
 import { loadConfig, type Config } from "./lib/config";
+import { stopHeartbeatsOnStop } from "./lib/stop-heartbeats";
 
 /** Options of one service broker; `overrides` lets tests replace single fields. */
 export function brokerOptions(
@@ -38,7 +39,8 @@ export function brokerOptions(
     disableBalancer: true,
     // …but a call to an action of this very node runs in-process, and moleculer-web's calls go to
     // the shared queue too (lib/call-routing.ts).
-    middlewares: [callRouting()],
+    // The heartbeats stop when the broker begins to stop, not after its transporter is gone.
+    middlewares: [callRouting(), stopHeartbeatsOnStop()],
     requestTimeout: config.moleculer.requestTimeoutMs,
     // On stop, wait for the requests in progress before the services' stopped() run.
     tracking: { enabled: true, shutdownTimeout: 15_000 },

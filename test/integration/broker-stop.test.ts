@@ -1,0 +1,34 @@
+// A broker stopping on the real RabbitMQ sends no heartbeat once it begins to stop: moleculer 0.14
+// disconnects the transporter before it stops the heartbeat timer, and a heartbeat due in between
+// threw on the closing AMQP channel as an unhandled rejection (lib/stop-heartbeats.ts).
+import { randomUUID } from "node:crypto";
+import { ServiceBroker } from "moleculer";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../lib/config";
+import { brokerOptions } from "../../moleculer.config";
+
+interface Internals {
+  registry: { discoverer: { heartbeatTimer: unknown } };
+  transit: { disconnect(): Promise<void> };
+}
+
+describe("a stopping broker", () => {
+  it("has stopped its heartbeat timer before its transporter disconnects", async () => {
+    const config = loadConfig({ ...process.env, MOLECULER_NAMESPACE: `stop-${randomUUID()}` });
+    const broker = new ServiceBroker(
+      brokerOptions(config, { logger: false, skipProcessEventRegistration: true }),
+    );
+    await broker.start();
+    const internals = broker as unknown as Internals;
+    expect(internals.registry.discoverer.heartbeatTimer).not.toBeNull();
+    // What the timer holds at the moment the transporter starts to disconnect.
+    let timerAtDisconnect: unknown = "not disconnected";
+    const disconnect = internals.transit.disconnect.bind(internals.transit);
+    internals.transit.disconnect = () => {
+      timerAtDisconnect = internals.registry.discoverer.heartbeatTimer;
+      return disconnect();
+    };
+    await broker.stop();
+    expect(timerAtDisconnect).toBeNull();
+  });
+});
