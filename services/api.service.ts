@@ -15,7 +15,8 @@ import { clientErrorResponse, toHttpError } from "../lib/http-errors";
 import { buildOpenApi } from "../lib/openapi";
 import { CSP, cspForPath, setSecurityHeaders } from "../lib/security-headers";
 import { projectRoot } from "../lib/paths";
-import { reportAnswer, reportTail } from "../lib/report-answer";
+import { reportAnswer } from "../lib/report-answer";
+import { ReportCache, type ReportReply } from "../lib/report-cache";
 import { FixedWindowLimiter } from "../lib/rate-limit";
 import { allowedFor, API_ROUTES, headAliases, isWrite, wrongMethods } from "../lib/routes";
 import type { Job } from "../lib/job-store";
@@ -24,9 +25,8 @@ import type { SendReportResult, StatsDashboard } from "./userstats.service";
 
 type ApiThis = Service<Record<string, unknown>>;
 type ApiCacheThis = ApiThis & {
-  reportVersion: number;
-  /** Cached reports: the JSON after its timestamp, as bytes ready to send. */
-  reportCache: Map<string, { version: number; tail: Buffer; at: number }>;
+  /** userstats's JSON reports, kept current by its announcements (lib/report-cache.ts). */
+  reports: ReportCache;
 };
 type SendError = (req: IncomingMessage, res: ServerResponse, err: Error) => void;
 
@@ -288,13 +288,12 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
     events: {
       /** userstats stored new events: cached reports older than this version are stale. */
       "userstats.changed"(this: ApiCacheThis, ctx: Context<{ version: number }>) {
-        this.reportVersion = Math.max(this.reportVersion, ctx.params.version);
+        this.reports.noteVersion(ctx.params.version);
       },
     },
 
     created(this: ApiCacheThis) {
-      this.reportVersion = -1;
-      this.reportCache = new Map();
+      this.reports = new ReportCache();
     },
 
     started(this: ApiCacheThis & { server?: import("node:http").Server }) {
@@ -318,8 +317,9 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
     actions: {
       /**
        * GET /report: userstats's report, served from a cache while userstats announces no change
-       * (and for at most a second), with a fresh timestamp. At a million users the report is
-       * ~200 KiB; moving it over RabbitMQ for every request cost ~6 ms (docs/BENCHMARKS.md).
+       * or would answer the same build (and for at most a second), with a fresh timestamp. At a
+       * million users the report is ~200 KiB; moving it over RabbitMQ for every request cost ~6 ms
+       * (docs/BENCHMARKS.md, lib/report-cache.ts).
        */
       report: {
         params: { $$strict: false },
@@ -334,26 +334,27 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
             return ctx.call("userstats.report", ctx.params);
           }
           const key = JSON.stringify(Object.entries(ctx.params).sort());
-          const cached = this.reportCache.get(key);
+          const report = await this.reports.get(key, async have => {
+            const json = await ctx.call<string, Record<string, unknown>>(
+              "userstats.report",
+              ctx.params,
+              { meta: { reportHave: have } },
+            );
+            // userstats's answer meta, merged into this request's by moleculer.
+            const meta = ctx.meta;
+            const version = typeof meta.reportVersion === "number" ? meta.reportVersion : -1;
+            const freshForMs =
+              typeof meta.reportFreshForMs === "number" ? meta.reportFreshForMs : 0;
+            const reply: ReportReply =
+              meta.reportNotModified === true
+                ? { notModified: true, version, freshForMs }
+                : { notModified: false, version, freshForMs, json };
+            return reply;
+          });
+          // The time of this answer in front of the cached bytes (lib/report-answer.ts).
+          const { body, length } = reportAnswer(report.tail, new Date());
           ctx.meta.$responseType = "application/json; charset=utf-8";
-          if (
-            cached !== undefined &&
-            cached.version === this.reportVersion &&
-            Date.now() - cached.at < 1000
-          ) {
-            // The time of this answer in front of the cached bytes (lib/report-answer.ts).
-            const { body, length } = reportAnswer(cached.tail, new Date());
-            ctx.meta.$responseHeaders = { "Content-Length": String(length) };
-            return body;
-          }
-          const body = await ctx.call<string, Record<string, unknown>>(
-            "userstats.report",
-            ctx.params,
-          );
-          const version = typeof ctx.meta.reportVersion === "number" ? ctx.meta.reportVersion : -1;
-          this.reportVersion = Math.max(this.reportVersion, version);
-          if (this.reportCache.size >= 64) this.reportCache.clear();
-          this.reportCache.set(key, { version, tail: reportTail(body), at: Date.now() });
+          ctx.meta.$responseHeaders = { "Content-Length": String(length) };
           return body;
         },
       },

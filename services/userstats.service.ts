@@ -58,7 +58,11 @@ interface UserStatsMethods {
   sendReportNow(this: UserStatsThis, trigger: string): Promise<SendReportResult>;
   deadLetter(this: UserStatsThis, records: InvalidRecord[]): Promise<void>;
   lag(this: UserStatsThis): Promise<number | null>;
-  reportJson(this: UserStatsThis, filters: ReportFilters): { json: string; version: number };
+  reportJson(
+    this: UserStatsThis,
+    filters: ReportFilters,
+    have?: number,
+  ): { json: string | undefined; version: number; freshForMs: number };
   announceChange(this: UserStatsThis): void;
 }
 
@@ -109,11 +113,15 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
             // The gateway takes the report as JSON text: the default report is served from a cache
             // of its serialised counts, rebuilt only when the store changed (docs/BENCHMARKS.md).
             ctx.meta.$responseType = "application/json; charset=utf-8";
-            const { json, version } = this.reportJson(filters);
+            const have = typeof ctx.meta.reportHave === "number" ? ctx.meta.reportHave : undefined;
+            const { json, version, freshForMs } = this.reportJson(filters, have);
             // The version of what this answer holds, which may be older than the store's: a gateway
-            // must not keep it as current once it heard of a newer version.
+            // must not keep it as current once it heard of a newer version, except for the time
+            // this same build would be answered anyway (lib/report-cache.ts).
             ctx.meta.reportVersion = version;
-            return json;
+            ctx.meta.reportFreshForMs = freshForMs;
+            ctx.meta.reportNotModified = json === undefined;
+            return json ?? "";
           }
           const report = buildReport(this.store, filters);
           if (format === "json") return report;
@@ -240,9 +248,17 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         }, 50);
       },
 
-      reportJson(this: UserStatsThis, filters: ReportFilters): { json: string; version: number } {
+      reportJson(
+        this: UserStatsThis,
+        filters: ReportFilters,
+        have?: number,
+      ): { json: string | undefined; version: number; freshForMs: number } {
         const now = new Date().toISOString();
         const windowed = filters.from !== undefined || filters.to !== undefined;
+        // A window's report is built anew each time; a gateway that holds it at the store's
+        // version holds what would be built.
+        if (windowed && have === this.store.version)
+          return { json: undefined, version: have, freshForMs: 0 };
         const key = `${filters.by}|${filters.top ?? ""}`;
         let cached = windowed ? undefined : this.reportCache.get(key);
         // Rebuilt when the store changed, but at most every REPORT_REBUILD_MS: under a continuous
@@ -264,9 +280,15 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
             this.reportCache.set(key, cached);
           }
         }
+        // How long this build is answered whatever the store does (0 once a rebuild is due).
+        const freshForMs = windowed
+          ? 0
+          : Math.max(0, cached.builtAt + REPORT_REBUILD_MS - Date.now());
+        if (have === cached.version) return { json: undefined, version: have, freshForMs };
         return {
           json: `{"timestamp":"${now}","total":${cached.total},"filters":${JSON.stringify(filters)},"stats":${cached.stats}}`,
           version: cached.version,
+          freshForMs,
         };
       },
 

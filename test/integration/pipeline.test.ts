@@ -232,8 +232,64 @@ describe("pipeline", () => {
     const second = await ask();
     expect(second).toEqual(first);
     expect(store.version).toBeGreaterThan(first.version as number);
+    // A gateway that holds that build is told "not modified", and for how long the build stays.
+    const revalidated = b.call<string, Record<string, never>>(
+      "userstats.report",
+      {},
+      { meta: { jsonText: true, reportHave: first.version } },
+    ) as Promise<string> & { ctx?: { meta: Record<string, unknown> } };
+    expect(await revalidated).toBe("");
+    expect(revalidated.ctx?.meta).toMatchObject({
+      reportNotModified: true,
+      reportVersion: first.version,
+    });
+    const freshForMs = revalidated.ctx?.meta.reportFreshForMs as number;
+    expect(freshForMs).toBeGreaterThanOrEqual(0);
+    expect(freshForMs).toBeLessThanOrEqual(250);
     const third = await askUntilCurrent("the report rebuilt with the second write");
     expect(third.total).toBe(first.total + 1);
+  });
+
+  it("revalidates its cached report with userstats instead of fetching the same bytes again", async () => {
+    const b = sys.brokers.userstats;
+    const svc = b.getLocalService("userstats") as unknown as {
+      store: UserStatsStore;
+      reportJson: (...args: unknown[]) => { json: string | undefined };
+    };
+    // The test above wrote to the store behind the gateway's back: wait for its copy to catch up.
+    const total = (await b.call<Report, object>("userstats.report", {})).total;
+    const first = await waitFor(
+      async () => {
+        const r = await report();
+        return r.total === total ? r : undefined;
+      },
+      5000,
+      "the gateway's report to catch up with the store",
+    );
+    // Spy on the real method: what userstats answered the gateway's questions from now on.
+    const answers: ("bytes" | "not modified")[] = [];
+    const reportJson = svc.reportJson;
+    svc.reportJson = function (this: unknown, ...args: unknown[]) {
+      const answer = reportJson.apply(this, args);
+      answers.push(answer.json === undefined ? "not modified" : "bytes");
+      return answer;
+    };
+    try {
+      // Announced as newer than the gateway's copy: the gateway must ask, userstats holds no newer build.
+      await b.broadcast("userstats.changed", { version: svc.store.version + 1 });
+      const again = await waitFor(
+        async () => {
+          const r = await report();
+          return answers.includes("not modified") ? r : undefined;
+        },
+        5000,
+        "the gateway to ask userstats with the version it holds",
+      );
+      expect(answers).not.toContain("bytes");
+      expect({ ...again, timestamp: first.timestamp }).toEqual(first);
+    } finally {
+      svc.reportJson = reportJson;
+    }
   });
 
   it("runs two large submits at once to the end and counts both", async () => {
