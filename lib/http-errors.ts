@@ -78,7 +78,8 @@ export function toHttpError(err: unknown): HttpError & { internal: boolean } {
     };
   }
 
-  if (type !== undefined && UNAVAILABLE_TYPES.has(type)) {
+  // moleculer-web's own 503 (an action whose service never registered) carries no type.
+  if ((type !== undefined && UNAVAILABLE_TYPES.has(type)) || code === 503) {
     return {
       status: 503,
       headers: { ...json, "Retry-After": String(RETRY_AFTER_SECONDS) },
@@ -86,7 +87,7 @@ export function toHttpError(err: unknown): HttpError & { internal: boolean } {
         error: {
           type: "SERVICE_UNAVAILABLE",
           message: "A service needed for this request is unavailable; retry later.",
-          data: { cause: type, detail: message },
+          data: { cause: type ?? "SERVICE_UNAVAILABLE", detail: message },
         },
       },
       internal: false,

@@ -1,4 +1,5 @@
 import { Errors } from "moleculer";
+import ApiGateway from "moleculer-web";
 import { describe, expect, it } from "vitest";
 import { DependencyUnavailableError, JobNotFoundError } from "../../lib/errors";
 import { clientErrorResponse, toHttpError } from "../../lib/http-errors";
@@ -22,6 +23,9 @@ describe("toHttpError", () => {
       Errors as unknown as { BrokerDisconnectedError: new () => Error }
     ).BrokerDisconnectedError(),
     new DependencyUnavailableError("Kafka", "down"),
+    // moleculer-web's, for an action whose service never registered (code 503, no type); its
+    // typings ask for arguments moleculer-web itself does not pass.
+    new (ApiGateway.Errors.ServiceUnavailableError as unknown as new () => Error)(),
   ])("turns an unreachable service into 503 with Retry-After (%#)", err => {
     const e = toHttpError(err);
     expect(e.status).toBe(503);
