@@ -476,7 +476,7 @@ export function buildOpenApi(server: string): Record<string, unknown> {
             },
             "202": {
               description:
-                "Stored, but the mail server refused it for now: it is retried with backoff.",
+                "Stored, but the mail server refused it for now (it is retried with backoff) or has not answered within 5 s (the attempt goes on).",
               content: json(ref("SendReportResult"), {
                 ...exampleRecord,
                 status: "pending",

@@ -18,6 +18,7 @@ import { JobStore, publicJob, type Job } from "../lib/job-store";
 import { connectKafka, type KafkaConnection } from "../lib/kafka";
 import { usPlaces } from "../lib/places";
 import { retryUntil } from "../lib/retry";
+import { runShutdown } from "../lib/shutdown";
 import { userEventCodec } from "../lib/user-event";
 
 export interface SubmitParams {
@@ -194,10 +195,12 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
       this.shutdown ??= (async () => {
         this.stopping = true;
         // Reverse order of started(): jobs finish their chunk, the producer flushes, then disconnect.
-        await this.runner?.stop();
-        await this.batching?.close();
-        await this.kafka?.close();
-        this.store?.close();
+        await runShutdown([
+          ["jobs", () => this.runner?.stop()],
+          ["producer", () => this.batching?.close()],
+          ["kafka", () => this.kafka?.close()],
+          ["database", () => this.store?.close()],
+        ]);
         this.logger.info("userevents stopped cleanly.");
       })();
       return this.shutdown;

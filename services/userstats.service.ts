@@ -4,6 +4,7 @@
  * (stored first, emailed or logged, retried with backoff until delivered).
  */
 import path from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
 import schedule from "node-schedule";
 import {
@@ -21,6 +22,7 @@ import { ReportOutbox, type ReportRecord, type StoredReport } from "../lib/outbo
 import { buildReport, reportToCsv, type Report, type ReportFilters } from "../lib/report";
 import { parseReportQuery } from "../lib/report-query";
 import { retryUntil } from "../lib/retry";
+import { runShutdown } from "../lib/shutdown";
 import { CSP } from "../lib/security-headers";
 import { UserStatsStore } from "../lib/stats-store";
 import { userEventCodec } from "../lib/user-event";
@@ -49,6 +51,7 @@ interface UserStatsState {
   job: schedule.Job | null;
   lagCache: { at: number; value: number | null } | undefined;
   /** Serialised default reports by "by|top", valid while the store's version is unchanged. */
+  /** builtAt: performance.now(), which a step of the wall clock does not move. */
   reportCache: Map<string, { version: number; builtAt: number; total: number; stats: string }>;
   shutdown: Promise<void> | undefined;
   changeTimer: NodeJS.Timeout | undefined;
@@ -75,6 +78,9 @@ interface UserStatsSettings {
 
 /** Shortest time between two rebuilds of one cached report while events keep arriving. */
 const REPORT_REBUILD_MS = 250;
+/** How long a report sent on request waits for the mail server before the answer says "pending". */
+const SEND_WAIT_MS = (config: Config): number =>
+  Math.min(5000, Math.floor(config.moleculer.requestTimeoutMs / 2));
 
 /** Name of the dead-letter topic of a topic. */
 export const dlqTopic = (topic: string): string => `${topic}.dlq`;
@@ -266,12 +272,12 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         const fresh =
           cached !== undefined &&
           (cached.version === this.store.version ||
-            Date.now() - cached.builtAt < REPORT_REBUILD_MS);
+            performance.now() - cached.builtAt < REPORT_REBUILD_MS);
         if (cached === undefined || !fresh) {
           const report = buildReport(this.store, filters);
           cached = {
             version: this.store.version,
-            builtAt: Date.now(),
+            builtAt: performance.now(),
             total: report.total,
             stats: JSON.stringify(report.stats),
           };
@@ -283,7 +289,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         // How long this build is answered whatever the store does (0 once a rebuild is due).
         const freshForMs = windowed
           ? 0
-          : Math.max(0, cached.builtAt + REPORT_REBUILD_MS - Date.now());
+          : Math.max(0, cached.builtAt + REPORT_REBUILD_MS - performance.now());
         if (have === cached.version) return { json: undefined, version: have, freshForMs };
         return {
           json: `{"timestamp":"${now}","total":${cached.total},"filters":${JSON.stringify(filters)},"stats":${cached.stats}}`,
@@ -295,7 +301,18 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
       async sendReportNow(this: UserStatsThis, trigger: string): Promise<SendReportResult> {
         const report = buildReport(this.store, { by: "city" });
         const queued = this.outbox.enqueue(report, trigger);
-        const record = await this.outbox.deliver(queued.id);
+        // Waits for the mail server well within the RPC timeout, then answers "pending" while the
+        // attempt goes on: a slow mail server must not turn a stored report into a 503 that
+        // invites the caller to store a second one.
+        const waited = new AbortController();
+        const record = await Promise.race([
+          this.outbox.deliver(queued.id),
+          delay(SEND_WAIT_MS(config), undefined, { signal: waited.signal, ref: false }).then(
+            () => this.outbox.record(queued.id) ?? queued,
+            () => queued,
+          ),
+        ]);
+        waited.abort();
         this.logger.info("Report built.", {
           id: record.id,
           trigger,
@@ -459,11 +476,13 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         // offsets committed), producer, admin clients, database.
         this.job?.cancel();
         clearTimeout(this.changeTimer);
-        await this.outbox?.stop();
-        this.mailer?.close();
-        await this.consumer?.stop();
-        await this.kafka?.close();
-        this.store?.close();
+        await runShutdown([
+          ["outbox", () => this.outbox?.stop()],
+          ["mailer", () => this.mailer?.close()],
+          ["consumer", () => this.consumer?.stop()],
+          ["kafka", () => this.kafka?.close()],
+          ["database", () => this.store?.close()],
+        ]);
         this.logger.info("userstats stopped cleanly.");
       })();
       return this.shutdown;

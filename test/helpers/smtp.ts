@@ -16,13 +16,22 @@ export interface SmtpReceiver {
   mails: ReceivedMail[];
   /** While true, every mail is refused with a 451 (temporary failure). */
   refusing: boolean;
+  /** While true, the reply to each mail's data is held back (a mail server slow to answer). */
+  holding: boolean;
+  /** Sends the replies held back so far and stops holding. */
+  release(): void;
   close(): Promise<void>;
 }
 
 /** Starts an SMTP server on a free port of 127.0.0.1 that accepts any mail without auth. */
 export async function startSmtpReceiver(): Promise<SmtpReceiver> {
   const mails: ReceivedMail[] = [];
-  const receiver = { mails, refusing: false } as SmtpReceiver;
+  const held: (() => void)[] = [];
+  const receiver = { mails, refusing: false, holding: false } as SmtpReceiver;
+  receiver.release = () => {
+    receiver.holding = false;
+    for (const reply of held.splice(0)) reply();
+  };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS"],
@@ -31,6 +40,13 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
       const chunks: Buffer[] = [];
       stream.on("data", (c: Buffer) => chunks.push(c));
       stream.on("end", () => {
+        if (receiver.holding) {
+          held.push(() => finish());
+          return;
+        }
+        finish();
+      });
+      const finish = () => {
         if (receiver.refusing) {
           const err = new Error("Mailbox temporarily unavailable") as Error & {
             responseCode: number;
@@ -52,7 +68,7 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
             callback();
           })
           .catch((err: Error) => callback(err));
-      });
+      };
     },
   });
   await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));

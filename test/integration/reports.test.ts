@@ -118,6 +118,24 @@ describe("report emails", () => {
     expect(smtp.mails.filter(m => m.parsed.messageId === queued.messageId)).toHaveLength(1);
   });
 
+  it("answers 'pending' in time when the mail server is slow, and delivers that one report once it answers", async () => {
+    smtp.holding = true;
+    const res = await http(sys.baseUrl, "/report/send", { method: "POST" });
+    // Before, the request waited for the mail server until the RPC timed out: a 503 for a report
+    // that was stored and sent later, which invited a second request and a second report.
+    expect(res.status).toBe(202);
+    const queued = res.body as ReportRecord;
+    expect(queued.status).toBe("pending");
+    smtp.release();
+    await waitFor(
+      async () => (await record(queued.id)).status === "sent",
+      15_000,
+      "the held send to complete",
+    );
+    expect((await record(queued.id)).attempts).toBe(1);
+    expect(smtp.mails.filter(m => m.parsed.messageId === queued.messageId)).toHaveLength(1);
+  });
+
   it("keeps a pending report across a restart of userstats and sends it afterwards", async () => {
     smtp.refusing = true;
     const queued = (await http(sys.baseUrl, "/report/send", { method: "POST" }))
