@@ -26,9 +26,9 @@ export interface CachedReport {
   version: number;
   /** The report's JSON after its timestamp (lib/report-answer.ts). */
   tail: Buffer;
-  /** When userstats last confirmed or sent it (ms since the epoch). */
+  /** When userstats last confirmed or sent it (on the cache's clock). */
   checkedAt: number;
-  /** Until when userstats answers this same build whatever changed (ms since the epoch). */
+  /** Until when userstats answers this same build whatever changed (on the cache's clock). */
   freshUntil: number;
 }
 
@@ -38,7 +38,8 @@ export class ReportCache {
   private readonly entries = new Map<string, CachedReport>();
   private readonly asking = new Map<string, Promise<CachedReport>>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** `now` measures intervals in ms: monotonic, so that a step of the wall clock changes nothing. */
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   /** userstats stored new events up to this version. */
   noteVersion(version: number): void {

@@ -43,8 +43,11 @@ export function buildReport(
   const window: CountsWindow = {};
   if (filters.from !== undefined) window.from = filters.from;
   if (filters.to !== undefined) window.to = filters.to;
-  const stats: Record<string, number> = {};
-  for (const [key, n] of source.counts(filters.by, { ...window, top: filters.top })) stats[key] = n;
+  // fromEntries defines each key as an own property: a country sent as "__proto__" is counted
+  // like any other, where assigning it would have set the object's prototype instead.
+  const stats: Record<string, number> = Object.fromEntries(
+    source.counts(filters.by, { ...window, top: filters.top }),
+  );
   return {
     timestamp: now.toISOString(),
     total: source.total(window),
@@ -64,6 +67,12 @@ export function reportSubject(report: Report, label = "User stats"): string {
   return `${label} report, ${report.timestamp.slice(0, 10)}: ${report.total.toLocaleString("en-US")} users`;
 }
 
+/**
+ * Place names come from users: one starting with `=`, `+`, `-` or `@` would be a formula to the
+ * spreadsheet a manager opens the attachment in, so it gets a leading `'` (csv-stringify's option).
+ */
+const CSV_OPTIONS = { escape_formulas: true } as const;
+
 /** The report as CSV: for cities the columns city, state, users; otherwise <by>, users. */
 export function reportToCsv(report: Report): string {
   const by = report.filters.by;
@@ -73,9 +82,12 @@ export function reportToCsv(report: Report): string {
       const { city, state } = splitCityKey(key);
       return [city, state ?? "", n];
     });
-    return stringify([["city", "state", "users"], ...rows]);
+    return stringify([["city", "state", "users"], ...rows], CSV_OPTIONS);
   }
-  return stringify([[by, "users"], ...entries.map(([key, n]) => [key === UNKNOWN ? "" : key, n])]);
+  return stringify(
+    [[by, "users"], ...entries.map(([key, n]) => [key === UNKNOWN ? "" : key, n])],
+    CSV_OPTIONS,
+  );
 }
 
 /** A readable plain-text table of the report (top `rows` entries and a line for the rest). */

@@ -58,6 +58,14 @@ export function uuidBytes(id: string): Buffer {
   return Buffer.from(id.replace(/-/g, ""), "hex");
 }
 
+/** One optional address field in a cache key: its length, a colon and itself; "-" when missing. */
+const field = (value: string | number | null | undefined): string => {
+  if (value == null) return "-";
+  // A number and its digits as text are one key: they are cleaned alike.
+  const text = String(value);
+  return `${text.length}:${text}`;
+};
+
 export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
   readonly db: Db;
   private readonly countsTable: CountsTable;
@@ -246,7 +254,9 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
   private readonly cleaned = new Map<string, CleanAddress>();
 
   private clean(a: Address): CleanAddress {
-    const key = `${a.city}\u0000${a.state ?? "\u0001"}\u0000${a.country ?? "\u0001"}\u0000${a.postCode ?? "\u0001"}`;
+    // Each field with its length in front (or "-" when missing): no two addresses share a key,
+    // whatever characters they hold.
+    const key = `${a.city.length}:${a.city}${field(a.state)}${field(a.country)}${field(a.postCode)}`;
     let clean = this.cleaned.get(key);
     if (clean === undefined) {
       clean = this.normalizer.address(a);

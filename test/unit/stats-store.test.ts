@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createNormalizer } from "../../lib/normalize";
+import { cityKey, createNormalizer } from "../../lib/normalize";
 import { UserStatsStore, uuidBytes } from "../../lib/stats-store";
 import type { Address, UserEvent } from "../../lib/user-event";
 import { tempDir } from "../helpers/tmp";
@@ -77,6 +77,22 @@ describe("UserStatsStore (real SQLite file)", () => {
     store.write([event({ city: "Springfield", state: null, postCode: null })]);
     expect(store.counts("city")).toEqual([["Springfield, ??", 1]]);
     expect(store.counts("state")).toEqual([["??", 1]]);
+  });
+
+  it("cleans two addresses apart whose fields differ only in where a NUL character falls", () => {
+    // Joined with NUL, both were one key of the cleaned-address cache, and the second event was
+    // counted under the first one's clean address.
+    const a = event({ city: "Austin\u0000TX", state: "CA", postCode: null });
+    const b = event({ city: "Austin", state: "TX\u0000CA", postCode: null });
+    store.write([a, b]);
+    const expected = [a, b].map(e => cityKey(normalizer.address(e.address)));
+    expect(new Set(expected).size).toBe(2);
+    expect(
+      store
+        .counts("city")
+        .map(([key]) => key)
+        .sort(),
+    ).toEqual(expected.sort());
   });
 
   it("ignores an event id it already has, in the same batch or a later one", () => {
