@@ -15,7 +15,7 @@ export interface Config {
     bodyLimitBytes: number;
     /** Requests to write endpoints per client per minute; 0 turns the limit off. */
     writeRateLimit: number;
-    /** A request must be received and answered within this many milliseconds. */
+    /** A request must be received within this many milliseconds (its headers within 20 s at most). */
     requestTimeoutMs: number;
     /** Origins allowed to call the API from a browser; empty: CORS off. */
     corsOrigins: string[];

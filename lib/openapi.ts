@@ -25,7 +25,10 @@ const unavailable = errorResponse(
   },
 );
 const tooMany = errorResponse("Rate limit exceeded; retry after Retry-After seconds.", {
-  error: { type: "RATE_LIMITED", message: "Too many requests; retry later." },
+  error: {
+    type: "RATE_LIMITED",
+    message: "Too many requests: at most 600 writes a minute; retry after Retry-After seconds.",
+  },
 });
 
 const ID = "278ab326-52d4-4d4b-9d4a-1c2e3f4a5b6c";
@@ -271,11 +274,11 @@ const schemas: Record<string, Schema> = {
   },
 };
 
-const validation = (field: string, message: string): unknown => ({
+const validation = (field: string, type: string, message: string): unknown => ({
   error: {
     type: "VALIDATION_ERROR",
     message: "Parameters validation error!",
-    data: [{ field, type: "integer", message }],
+    data: [{ field, type, message }],
   },
 });
 
@@ -317,7 +320,7 @@ export function buildOpenApi(server: string): Record<string, unknown> {
             },
             "422": errorResponse(
               "n is not a whole number from 1 to SUBMIT_MAX.",
-              validation("n", "'n' must be at least 1."),
+              validation("n", "numberMin", "'n' must be at least 1."),
             ),
             "429": tooMany,
             "503": unavailable,
@@ -476,7 +479,7 @@ export function buildOpenApi(server: string): Record<string, unknown> {
             },
             "202": {
               description:
-                "Stored, but the mail server refused it for now (it is retried with backoff) or has not answered within 5 s (the attempt goes on).",
+                "Stored, but the mail server refused it for now (it is retried with backoff) or has not answered within 5 s (half of RPC_TIMEOUT_MS when that is shorter; the attempt goes on).",
               content: json(ref("SendReportResult"), {
                 ...exampleRecord,
                 status: "pending",
@@ -524,7 +527,11 @@ export function buildOpenApi(server: string): Record<string, unknown> {
             },
             "422": errorResponse(
               "A bad parameter.",
-              validation("limit", "The 'limit' field must be less than or equal to 200."),
+              validation(
+                "limit",
+                "numberMax",
+                "The 'limit' field must be less than or equal to 200.",
+              ),
             ),
             "503": unavailable,
           },
@@ -556,7 +563,7 @@ export function buildOpenApi(server: string): Record<string, unknown> {
             }),
             "422": errorResponse(
               "A bad id or format.",
-              validation("id", "The 'id' field must be a number."),
+              validation("id", "number", "The 'id' field must be a number."),
             ),
             "503": unavailable,
           },
