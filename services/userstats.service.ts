@@ -52,7 +52,10 @@ interface UserStatsState {
   lagCache: { at: number; value: number | null } | undefined;
   /** Serialised default reports by "by|top", valid while the store's version is unchanged. */
   /** builtAt: performance.now(), which a step of the wall clock does not move. */
-  reportCache: Map<string, { version: number; builtAt: number; total: number; stats: string }>;
+  reportCache: Map<
+    string,
+    { version: number; builtAt: number; reuseMs: number; total: number; stats: string }
+  >;
   shutdown: Promise<void> | undefined;
   changeTimer: NodeJS.Timeout | undefined;
 }
@@ -78,6 +81,11 @@ interface UserStatsSettings {
 
 /** Shortest time between two rebuilds of one cached report while events keep arriving. */
 const REPORT_REBUILD_MS = 250;
+/** Reports kept built: the default ones (by × top) and those of windows, oldest dropped first. */
+const REPORT_CACHE_DEFAULTS = 32;
+const REPORT_CACHE_WINDOWS = 4;
+/** A report cache key ends in "|from|to"; both empty for a report without a window. */
+const isWindowKey = (key: string): boolean => !key.endsWith("||");
 /** How long a report sent on request waits for the mail server before the answer says "pending". */
 const SEND_WAIT_MS = (config: Config): number =>
   Math.min(5000, Math.floor(config.moleculer.requestTimeoutMs / 2));
@@ -261,35 +269,41 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
       ): { json: string | undefined; version: number; freshForMs: number } {
         const now = new Date().toISOString();
         const windowed = filters.from !== undefined || filters.to !== undefined;
-        // A window's report is built anew each time; a gateway that holds it at the store's
-        // version holds what would be built.
+        // A gateway that holds a window's report at the store's version holds what would be built.
         if (windowed && have === this.store.version)
           return { json: undefined, version: have, freshForMs: 0 };
-        const key = `${filters.by}|${filters.top ?? ""}`;
-        let cached = windowed ? undefined : this.reportCache.get(key);
-        // Rebuilt when the store changed, but at most every REPORT_REBUILD_MS: under a continuous
-        // ingest a report may be that much behind, instead of rebuilt (~10 ms) for every request.
+        const key = `${filters.by}|${filters.top ?? ""}|${filters.from ?? ""}|${filters.to ?? ""}`;
+        let cached = this.reportCache.get(key);
+        // Rebuilt when the store changed, but not before its reuse time: under a continuous ingest
+        // a report may be that much behind, instead of rebuilt for every request. The reuse time
+        // is REPORT_REBUILD_MS, or twice the last build's time when longer (a window over a million
+        // events takes ~0.5 s to count), so that reports take at most a third of userstats's time
+        // per query and the consumer keeps going.
         const fresh =
           cached !== undefined &&
           (cached.version === this.store.version ||
-            performance.now() - cached.builtAt < REPORT_REBUILD_MS);
+            performance.now() - cached.builtAt < cached.reuseMs);
         if (cached === undefined || !fresh) {
+          const started = performance.now();
           const report = buildReport(this.store, filters);
+          const stats = JSON.stringify(report.stats);
+          const builtAt = performance.now();
           cached = {
             version: this.store.version,
-            builtAt: performance.now(),
+            builtAt,
+            reuseMs: Math.max(REPORT_REBUILD_MS, 2 * (builtAt - started)),
             total: report.total,
-            stats: JSON.stringify(report.stats),
+            stats,
           };
-          if (!windowed) {
-            if (this.reportCache.size >= 32) this.reportCache.clear();
-            this.reportCache.set(key, cached);
-          }
+          // Windows are many and their reports can be large: fewer of them are kept.
+          const limit = windowed ? REPORT_CACHE_WINDOWS : REPORT_CACHE_DEFAULTS;
+          const kept = [...this.reportCache.keys()].filter(k => isWindowKey(k) === windowed);
+          if (!this.reportCache.has(key) && kept.length >= limit)
+            this.reportCache.delete(kept[0] as string);
+          this.reportCache.set(key, cached);
         }
         // How long this build is answered whatever the store does (0 once a rebuild is due).
-        const freshForMs = windowed
-          ? 0
-          : Math.max(0, cached.builtAt + REPORT_REBUILD_MS - performance.now());
+        const freshForMs = Math.max(0, cached.builtAt + cached.reuseMs - performance.now());
         if (have === cached.version) return { json: undefined, version: have, freshForMs };
         return {
           json: `{"timestamp":"${now}","total":${cached.total},"filters":${JSON.stringify(filters)},"stats":${cached.stats}}`,

@@ -250,6 +250,46 @@ describe("pipeline", () => {
     expect(third.total).toBe(first.total + 1);
   });
 
+  it("reuses a window's report while it is new, instead of counting the window again for every request", async () => {
+    const b = sys.brokers.userstats;
+    const store = (b.getLocalService("userstats") as unknown as { store: UserStatsStore }).store;
+    const window = { from: "2000-01-01", to: "2100-01-01" };
+    const ask = async () => {
+      const p = b.call<string, typeof window>("userstats.report", window, {
+        meta: { jsonText: true },
+      }) as Promise<string> & { ctx?: { meta: { reportVersion?: number } } };
+      const body = JSON.parse(await p) as Report;
+      return { total: body.total, version: p.ctx?.meta.reportVersion };
+    };
+    const first = await waitFor(
+      async () => {
+        const r = await ask();
+        return r.version === store.version ? r : undefined;
+      },
+      5000,
+      "a window's report built at the store's version",
+    );
+    store.write([
+      {
+        id: "00000000-0000-4000-8000-0000000c0de9",
+        address: { city: "Austin", state: "TX", country: "US", postCode: "78701" },
+        datetime: new Date().toISOString(),
+      },
+    ]);
+    // Asked again at once: the same build, labelled with its own version (before, every request
+    // counted the window anew: ~0.5 s at a million events, with the consumer waiting).
+    expect(await ask()).toEqual(first);
+    const rebuilt = await waitFor(
+      async () => {
+        const r = await ask();
+        return r.version === store.version ? r : undefined;
+      },
+      5000,
+      "the window's report rebuilt with the new event",
+    );
+    expect(rebuilt.total).toBe(first.total + 1);
+  });
+
   it("revalidates its cached report with userstats instead of fetching the same bytes again", async () => {
     const b = sys.brokers.userstats;
     const svc = b.getLocalService("userstats") as unknown as {
