@@ -50,8 +50,10 @@ interface UserStatsState {
   outbox: ReportOutbox;
   job: schedule.Job | null;
   lagCache: { at: number; value: number | null } | undefined;
-  /** Serialised default reports by "by|top", valid while the store's version is unchanged. */
-  /** builtAt: performance.now(), which a step of the wall clock does not move. */
+  /**
+   * Serialised reports by "by|top|from|to", reused while the store is unchanged or for their
+   * reuse time; builtAt is on performance.now(), which a step of the wall clock does not move.
+   */
   reportCache: Map<
     string,
     { version: number; builtAt: number; reuseMs: number; total: number; stats: string }
@@ -124,8 +126,8 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         ): Report | string {
           const { format, ...filters } = parseReportQuery(ctx.params);
           if (format === "json" && ctx.meta.jsonText === true) {
-            // The gateway takes the report as JSON text: the default report is served from a cache
-            // of its serialised counts, rebuilt only when the store changed (docs/BENCHMARKS.md).
+            // The gateway takes the report as JSON text: reports are served from a cache of their
+            // serialised counts, rebuilt only when the store changed (docs/DECISIONS.md).
             ctx.meta.$responseType = "application/json; charset=utf-8";
             const have = typeof ctx.meta.reportHave === "number" ? ctx.meta.reportHave : undefined;
             const { json, version, freshForMs } = this.reportJson(filters, have);
