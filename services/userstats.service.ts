@@ -271,9 +271,6 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
       ): { json: string | undefined; version: number; freshForMs: number } {
         const now = new Date().toISOString();
         const windowed = filters.from !== undefined || filters.to !== undefined;
-        // A gateway that holds a window's report at the store's version holds what would be built.
-        if (windowed && have === this.store.version)
-          return { json: undefined, version: have, freshForMs: 0 };
         const key = `${filters.by}|${filters.top ?? ""}|${filters.from ?? ""}|${filters.to ?? ""}`;
         let cached = this.reportCache.get(key);
         // Rebuilt when the store changed, but not before its reuse time: under a continuous ingest
