@@ -83,6 +83,33 @@ export async function sequentialLatency(
 }
 
 /**
+ * Latency of sequential GETs (one in flight, `gapMs` apart) for as long as `going()` says so, checked
+ * before each request; at least one request is made.
+ */
+export async function latencyWhile(
+  url: string,
+  going: () => Promise<boolean>,
+  gapMs: number,
+  expectStatus?: number,
+): Promise<Latency> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const target = new URL(url);
+  const ms: number[] = [];
+  try {
+    do {
+      const r = await get(agent, target);
+      if (expectStatus !== undefined && r.status !== expectStatus)
+        throw new Error(`GET ${url} answered ${r.status}`);
+      ms.push(r.ms);
+      await new Promise(resolve => setTimeout(resolve, gapMs));
+    } while (await going());
+    return summarize(ms);
+  } finally {
+    agent.destroy();
+  }
+}
+
+/**
  * Latencies of two URLs measured in alternating blocks (a b, b a, a b, …), `count` requests each in
  * all: both see the same machine, whatever else settles or wakes up meanwhile, instead of one
  * measured after the other.
