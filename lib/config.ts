@@ -197,7 +197,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     dataDir: path.resolve(str("DATA_DIR", "./data")),
     submit: {
       max: int("SUBMIT_MAX", 1_000_000, 1, 1_000_000_000),
-      chunkSize: int("PRODUCE_CHUNK", 5000, 1, 100_000),
+      chunkSize: int("PRODUCE_CHUNK", 500, 1, 100_000),
     },
     generator: { seed: optional("SEED"), dirtyShare: fraction("GENERATOR_DIRTY_SHARE", 0.1) },
     report: {

@@ -312,8 +312,9 @@ describe("pipeline", () => {
   });
 
   it("runs two large submits at once to the end and counts both", async () => {
-    // Seven chunks of PRODUCE_CHUNK (5000) each: with the four-chunk event budget, two such jobs
-    // once held two chunks apiece and waited forever for a third.
+    // Many chunks each, the two jobs sharing userevents' event budget (when the budget held four
+    // chunks, two such jobs once held two apiece and waited forever for a third; jobs.test.ts keeps
+    // that case with a budget smaller than both jobs' chunks in flight).
     const n = 35_000;
     // From userstats itself: the test above wrote to the store behind the gateway's cache.
     const before = (await sys.brokers.userstats.call<Report, object>("userstats.report", {})).total;
