@@ -109,14 +109,19 @@ export class JobStore {
     seedFor: (seq: number) => string,
     id: string = randomUUID(),
   ): StoredJob & { created: boolean } {
-    return this.db.transaction(() => {
-      const existing = this.stmts.get.get(id) as JobRow | undefined;
-      if (existing !== undefined) return { ...fromRow(existing), created: false };
-      const { seq } = this.stmts.nextSeq.get() as { seq: number };
-      const now = new Date().toISOString();
-      this.stmts.insert.run({ id, seq, seed: seedFor(seq), total, now });
-      return { ...fromRow(this.stmts.get.get(id) as JobRow), created: true };
-    })();
+    // IMMEDIATE: the transaction takes the write lock before its first read. A deferred one that
+    // read first could not write if another connection (the job thread) wrote meanwhile, and would
+    // fail at once with "database is locked" instead of waiting for the busy timeout.
+    return this.db
+      .transaction(() => {
+        const existing = this.stmts.get.get(id) as JobRow | undefined;
+        if (existing !== undefined) return { ...fromRow(existing), created: false };
+        const { seq } = this.stmts.nextSeq.get() as { seq: number };
+        const now = new Date().toISOString();
+        this.stmts.insert.run({ id, seq, seed: seedFor(seq), total, now });
+        return { ...fromRow(this.stmts.get.get(id) as JobRow), created: true };
+      })
+      .immediate();
   }
 
   get(id: string): StoredJob | undefined {

@@ -1,5 +1,6 @@
 // JobStore on a real SQLite file, and JobRunner with an in-memory send function.
 import path from "node:path";
+import { Worker } from "node:worker_threads";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { JobRunner, type JobRunnerOptions } from "../../lib/job-runner";
 import { JobStore, publicJob } from "../../lib/job-store";
@@ -201,6 +202,44 @@ describe("jobs", () => {
     expect(store.get(job.id)).toMatchObject({ state: "failed", error: "topic deleted" });
     // The three chunks in flight when it failed, and none after.
     expect(generated).toEqual([0, 10, 20]);
+  });
+
+  it("creates jobs while another thread records progress in the same file (as userevents' job thread does)", async () => {
+    const writer = store.create(1_000_000, () => "w");
+    // A second connection in another thread, updating one job's progress as fast as it can.
+    const worker = new Worker(
+      `const { workerData, parentPort } = require("node:worker_threads");
+       const db = new (require(workerData.sqlite))(workerData.file);
+       db.pragma("busy_timeout = 5000");
+       const update = db.prepare("UPDATE jobs SET produced = ?, updated_at = ? WHERE id = ?");
+       parentPort.postMessage("started");
+       let i = 0;
+       const until = Date.now() + 1500;
+       while (Date.now() < until) update.run(++i, new Date().toISOString(), workerData.id);
+       db.close();
+       parentPort.postMessage(i);`,
+      {
+        eval: true,
+        workerData: {
+          sqlite: require.resolve("better-sqlite3"),
+          file: path.join(tmp.dir, "jobs.sqlite"),
+          id: writer.id,
+        },
+      },
+    );
+    const messages: unknown[] = [];
+    worker.on("message", m => messages.push(m));
+    const exited = new Promise(resolve => worker.once("exit", resolve));
+    await waitFor(() => (messages.length > 0 ? true : undefined), 5000, "the writer to start");
+    const created: string[] = [];
+    while (messages.length < 2) {
+      created.push(store.create(10, seq => `s${seq}`).id);
+      await new Promise(resolve => setImmediate(resolve));
+    }
+    await exited;
+    expect(messages[1]).toBeGreaterThan(100);
+    expect(created.length).toBeGreaterThan(100);
+    expect(created.every(id => store.get(id)?.state === "running")).toBe(true);
   });
 
   it("never gives a sequence number twice, even after pruning every job", () => {
