@@ -1,22 +1,20 @@
 /**
  * userevents: turns submit requests into user events and produces them to Kafka.
  * `submit` answers at once with a job id; the job generates and produces its events in bounded
- * chunks in the background, and its progress is stored so it resumes after a restart.
+ * chunks in a worker thread (lib/job-thread.ts), and its progress is stored so it resumes after a
+ * restart.
  */
-import path from "node:path";
-import type { Message } from "kafkajs";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { BatchingProducer } from "../lib/batching-producer";
 import { loadConfig, type Config } from "../lib/config";
 import { parseCount } from "../lib/count-param";
 import { DependencyUnavailableError, JobNotFoundError, ShuttingDownError } from "../lib/errors";
-import { createUserEventGenerator, jobSeed, type UserEventGenerator } from "../lib/generator";
+import { jobSeed } from "../lib/generator";
 import { check, kafkaCheck, type CheckResult } from "../lib/health";
 import { ingestArray, ingestJsonText, ingestNdjson, type Rejection } from "../lib/ingest";
-import { JobRunner } from "../lib/job-runner";
 import { JobStore, publicJob, type Job } from "../lib/job-store";
+import { JobThread, jobStoreFile } from "../lib/job-thread";
 import { connectKafka, type KafkaConnection } from "../lib/kafka";
-import { usPlaces } from "../lib/places";
 import { retryUntil } from "../lib/retry";
 import { runShutdown } from "../lib/shutdown";
 import { userEventCodec } from "../lib/user-event";
@@ -47,9 +45,9 @@ export interface IngestAnswer {
 interface UserEventsState {
   store: JobStore;
   kafka: KafkaConnection;
+  /** Produces what `ingest` takes; jobs produce from their own thread. */
   batching: BatchingProducer;
-  runner: JobRunner<Message>;
-  generator: UserEventGenerator;
+  jobs: JobThread;
   stopping: boolean;
   shutdown: Promise<void> | undefined;
 }
@@ -71,7 +69,7 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
           // The job id is the request's id: a request RabbitMQ delivers again (its first node died
           // before answering) finds its job instead of making a second one.
           const job = this.store.create(n, seq => jobSeed(config.generator.seed, seq), ctx.id);
-          this.runner.start(job);
+          this.jobs.run(job.id);
           this.logger.debug("Submit job accepted.", { jobId: job.id, n });
           return { accepted: n, jobId: job.id };
         },
@@ -115,21 +113,27 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
         },
       },
 
-      /** Whether this node reaches Kafka and its SQLite file. */
+      /** Whether this node reaches Kafka and its SQLite file, and its jobs' thread runs. */
       health: {
         async handler(this: UserEventsThis): Promise<Record<string, CheckResult>> {
-          const [kafka, sqlite] = await Promise.all([
+          const [kafka, sqlite, jobs] = await Promise.all([
             check(() => kafkaCheck(this.kafka.healthAdmin)),
             check(() => this.store.ping()),
+            check(() => {
+              if (!this.jobs.running) throw new Error("the jobs' worker thread is restarting");
+            }),
           ]);
-          return { kafka, sqlite };
+          return { kafka, sqlite, jobs };
         },
       },
 
       /** What the dashboard shows of this side: events produced since start, and recent jobs. */
       dashboard: {
         handler(this: UserEventsThis): { produced: number; jobs: Job[] } {
-          return { produced: this.batching.produced, jobs: this.store.recent(10).map(publicJob) };
+          return {
+            produced: this.batching.produced + this.jobs.eventsProduced,
+            jobs: this.store.recent(10).map(publicJob),
+          };
         },
       },
 
@@ -137,9 +141,9 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
       stats: {
         handler(this: UserEventsThis) {
           return {
-            activeJobs: this.runner.active,
-            eventsProduced: this.batching.produced,
-            produceRequests: this.batching.requests,
+            runningJobs: this.store.running().length,
+            eventsProduced: this.batching.produced + this.jobs.eventsProduced,
+            produceRequests: this.batching.requests + this.jobs.produceRequests,
             memory: process.memoryUsage(),
           };
         },
@@ -148,14 +152,11 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
 
     created(this: UserEventsThis) {
       this.stopping = false;
-      this.generator = createUserEventGenerator(usPlaces(), {
-        dirtyShare: config.generator.dirtyShare,
-      });
     },
 
     async started(this: UserEventsThis) {
       const log = this.logger;
-      const file = path.join(config.dataDir, "userevents.sqlite");
+      const file = jobStoreFile(config);
       this.store = await retryUntil(() => Promise.resolve(new JobStore(file)), {
         what: `SQLite file ${file}`,
         timeoutMs: config.startupTimeoutMs,
@@ -169,23 +170,12 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
         log,
       });
       this.batching = new BatchingProducer(this.kafka.producer, { topic: config.kafka.topic });
-      this.runner = new JobRunner<Message>({
-        store: this.store,
-        chunkSize: config.submit.chunkSize,
-        maxBufferedEvents: Math.max(config.submit.chunkSize * 4, 20_000),
-        makeMessages: (job, start, count) =>
-          this.generator
-            .generate(job.seed, start, count)
-            .map(e => ({ key: userEventCodec.key(e), value: userEventCodec.encode(e) })),
-        send: messages => this.batching.send(messages),
-        log,
-      });
       const pruned = this.store.prune(new Date(Date.now() - 24 * 3600_000));
-      const unfinished = this.store.running();
-      for (const job of unfinished) this.runner.start(job);
+      this.jobs = new JobThread(config, log);
+      const { resumedJobs } = await this.jobs.start();
       log.info("userevents is ready.", {
         topic: config.kafka.topic,
-        resumedJobs: unfinished.length,
+        resumedJobs,
         prunedJobs: pruned,
       });
     },
@@ -196,7 +186,7 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
         this.stopping = true;
         // Reverse order of started(): jobs finish their chunk, the producer flushes, then disconnect.
         await runShutdown([
-          ["jobs", () => this.runner?.stop()],
+          ["jobs", () => this.jobs?.stop()],
           ["producer", () => this.batching?.close()],
           ["kafka", () => this.kafka?.close()],
           ["database", () => this.store?.close()],

@@ -1,6 +1,7 @@
 // The whole pipeline on real parts: HTTP → api → RabbitMQ RPC → userevents → Kafka → userstats →
 // SQLite → report, and the report emailed to a real SMTP receiver.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { JobThread } from "../../lib/job-thread";
 import { cityKey, createNormalizer } from "../../lib/normalize";
 import { waitFor } from "../../lib/retry";
 import type { Report } from "../../lib/report";
@@ -43,6 +44,7 @@ describe("pipeline", () => {
       "rabbitmq",
       "userevents.kafka",
       "userevents.sqlite",
+      "userevents.jobs",
       "userstats.kafka",
       "userstats.sqlite",
       "userstats.consumer",
@@ -338,6 +340,41 @@ describe("pipeline", () => {
       async () => ((await report()).total === before + 2 * n ? true : undefined),
       60_000,
       `the report to count ${2 * n} more users`,
+    );
+  }, 120_000);
+
+  it("runs jobs in a thread of their own, which, should it die mid-job, starts again and finishes the job", async () => {
+    const jobs = (
+      sys.brokers.userevents.getLocalService("userevents") as unknown as { jobs: JobThread }
+    ).jobs;
+    const n = 100_000;
+    const before = (await sys.brokers.userstats.call<Report, object>("userstats.report", {})).total;
+    const answer = await http(sys.baseUrl, `/submit/${n}`);
+    expect(answer.status).toBe(202);
+    const { jobId } = answer.body as { jobId: string };
+    const job = async () =>
+      (await http(sys.baseUrl, `/jobs/${jobId}`)).body as { state: string; produced: number };
+    await waitFor(
+      async () => ((await job()).produced > 0 ? true : undefined),
+      20_000,
+      "the job to make progress",
+    );
+    await jobs.kill();
+    expect(jobs.running).toBe(false);
+    // The service itself goes on answering meanwhile.
+    const atKill = await job();
+    expect(atKill.state).toBe("running");
+    expect(atKill.produced).toBeLessThan(n);
+    await waitFor(() => (jobs.running ? true : undefined), 20_000, "the jobs' thread to run again");
+    await waitFor(
+      async () => ((await job()).state === "done" ? true : undefined),
+      60_000,
+      "the job to be done",
+    );
+    await waitFor(
+      async () => ((await report()).total === before + n ? true : undefined),
+      60_000,
+      `the report to count ${n} more users, each once`,
     );
   }, 120_000);
 

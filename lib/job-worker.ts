@@ -1,0 +1,111 @@
+/**
+ * The worker thread that runs userevents' submit jobs (started by lib/job-thread.ts): its own
+ * connection to the jobs' SQLite file, its own Kafka producer, the generator and a JobRunner. Jobs
+ * are handed over by id; at start it resumes every unfinished job from its stored progress.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import type { Message } from "kafkajs";
+import { BatchingProducer } from "./batching-producer";
+import { createUserEventGenerator } from "./generator";
+import {
+  jobEventBudget,
+  jobStoreFile,
+  type FromJobWorker,
+  type JobWorkerData,
+  type ToJobWorker,
+} from "./job-thread";
+import { JobRunner } from "./job-runner";
+import { JobStore } from "./job-store";
+import { connectKafka } from "./kafka";
+import type { Log } from "./log";
+import { usPlaces } from "./places";
+import { runShutdown } from "./shutdown";
+import { userEventCodec } from "./user-event";
+
+function post(message: FromJobWorker): void {
+  try {
+    parentPort?.postMessage(message);
+  } catch {
+    // Log data that cannot be cloned (a kafkajs object, say) goes as JSON instead.
+    if (message.type === "log")
+      parentPort?.postMessage({
+        ...message,
+        data: JSON.parse(JSON.stringify(message.data ?? null)) as unknown,
+      });
+  }
+}
+
+const log: Log = {
+  debug: (message, data) => post({ type: "log", level: "debug", message, data }),
+  info: (message, data) => post({ type: "log", level: "info", message, data }),
+  warn: (message, data) => post({ type: "log", level: "warn", message, data }),
+  error: (message, data) => post({ type: "log", level: "error", message, data }),
+};
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (port === null) throw new Error("lib/job-worker runs as a worker thread only");
+  const { config, counters } = workerData as JobWorkerData;
+  const store = new JobStore(jobStoreFile(config));
+  const kafka = await connectKafka({
+    brokers: config.kafka.brokers,
+    clientId: `${config.kafka.clientId}-userevents-jobs`,
+    topics: [],
+    timeoutMs: config.startupTimeoutMs,
+    log,
+  });
+  const batching = new BatchingProducer(kafka.producer, { topic: config.kafka.topic });
+  const generator = createUserEventGenerator(usPlaces(), {
+    dirtyShare: config.generator.dirtyShare,
+  });
+  const runner = new JobRunner<Message>({
+    store,
+    chunkSize: config.submit.chunkSize,
+    maxBufferedEvents: jobEventBudget(config.submit.chunkSize),
+    makeMessages: (job, start, count) =>
+      generator
+        .generate(job.seed, start, count)
+        .map(e => ({ key: userEventCodec.key(e), value: userEventCodec.encode(e) })),
+    send: async messages => {
+      await batching.send(messages);
+      Atomics.add(counters, 0, BigInt(messages.length));
+      Atomics.store(counters, 1, BigInt(batching.requests));
+    },
+    log,
+  });
+
+  let stopping: Promise<void> | undefined;
+  port.on("message", (message: ToJobWorker) => {
+    if (message.type === "run") {
+      const job = store.get(message.jobId);
+      if (job?.state === "running" && stopping === undefined) runner.start(job);
+    } else {
+      // Jobs finish the chunk in flight, the producer flushes, then Kafka and SQLite are closed.
+      stopping ??= (async () => {
+        let failed: string | undefined;
+        try {
+          await runShutdown([
+            ["jobs", () => runner.stop()],
+            ["producer", () => batching.close()],
+            ["kafka", () => kafka.close()],
+            ["database", () => store.close()],
+          ]);
+        } catch (err) {
+          failed = err instanceof Error ? err.message : String(err);
+        }
+        // The main thread ends this thread once it has the message.
+        post({ type: "stopped", failed });
+      })();
+    }
+  });
+
+  const unfinished = store.running();
+  for (const job of unfinished) runner.start(job);
+  post({ type: "ready", resumedJobs: unfinished.length });
+}
+
+main().catch((err: unknown) => {
+  post({ type: "failed", error: err instanceof Error ? err.message : String(err) });
+  // Ends this thread only.
+  process.exit(1);
+});
