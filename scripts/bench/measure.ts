@@ -83,8 +83,8 @@ export async function sequentialLatency(
 }
 
 /**
- * Latency of sequential GETs (one in flight, `gapMs` apart) for as long as `going()` says so, checked
- * before each request; at least one request is made.
+ * Latency of sequential GETs (one in flight, `gapMs` apart): one, then more for as long as `going()`,
+ * asked after each, says so.
  */
 export async function latencyWhile(
   url: string,
