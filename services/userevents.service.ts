@@ -48,6 +48,8 @@ interface UserEventsState {
   /** Produces what `ingest` takes; jobs produce from their own thread. */
   batching: BatchingProducer;
   jobs: JobThread;
+  /** Events Kafka acknowledged since start: ingested ones and those of jobs. */
+  produced(): number;
   stopping: boolean;
   shutdown: Promise<void> | undefined;
 }
@@ -131,7 +133,7 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
       dashboard: {
         handler(this: UserEventsThis): { produced: number; jobs: Job[] } {
           return {
-            produced: this.batching.produced + this.jobs.eventsProduced,
+            produced: this.produced(),
             jobs: this.store.recent(10).map(publicJob),
           };
         },
@@ -142,11 +144,17 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
         handler(this: UserEventsThis) {
           return {
             runningJobs: this.store.running().length,
-            eventsProduced: this.batching.produced + this.jobs.eventsProduced,
+            eventsProduced: this.produced(),
             produceRequests: this.batching.requests + this.jobs.produceRequests,
             memory: process.memoryUsage(),
           };
         },
+      },
+    },
+
+    methods: {
+      produced(this: UserEventsThis): number {
+        return this.batching.produced + this.jobs.eventsProduced;
       },
     },
 
