@@ -3,6 +3,7 @@
  * its seed and progress are stored, and event i of a job is always the same event.
  */
 import { randomUUID } from "node:crypto";
+import { setImmediate as turn } from "node:timers/promises";
 import { openDatabase, pingDatabase, type Db } from "./sqlite";
 
 export type JobState = "running" | "done" | "failed";
@@ -56,6 +57,9 @@ export function publicJob(job: StoredJob): Job {
   return rest;
 }
 
+/** Finished jobs deleted per statement when pruning. */
+const PRUNE_BATCH = 1000;
+
 export class JobStore {
   readonly db: Db;
   private readonly stmts;
@@ -74,6 +78,7 @@ export class JobStore {
       updated_at TEXT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, updated_at);
+    CREATE INDEX IF NOT EXISTS jobs_updated ON jobs (updated_at, seq);
     CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`);
     this.stmts = {
       // Never given twice, even once pruning removed every job: with SEED set, the seed of a job
@@ -89,14 +94,22 @@ export class JobStore {
       ),
       get: this.db.prepare("SELECT * FROM jobs WHERE id = ?"),
       running: this.db.prepare("SELECT * FROM jobs WHERE state = 'running' ORDER BY seq"),
-      recent: this.db.prepare(
-        "SELECT * FROM jobs ORDER BY state = 'running' DESC, updated_at DESC, seq DESC LIMIT ?",
+      // Two index walks (jobs_state, jobs_updated) that stop after `limit` rows: the dashboard
+      // asks every second, and the table holds a day of finished jobs.
+      recentRunning: this.db.prepare(
+        "SELECT * FROM jobs WHERE state = 'running' ORDER BY updated_at DESC, seq DESC LIMIT ?",
+      ),
+      recentFinished: this.db.prepare(
+        "SELECT * FROM jobs WHERE state != 'running' ORDER BY updated_at DESC, seq DESC LIMIT ?",
       ),
       progress: this.db.prepare(
         // A failed job stays failed (a chunk acknowledged late does not bring it back).
         "UPDATE jobs SET produced = ?, state = ?, error = ?, updated_at = ? WHERE id = ? AND state != 'failed'",
       ),
-      prune: this.db.prepare("DELETE FROM jobs WHERE state != 'running' AND updated_at < ?"),
+      prune: this.db.prepare(
+        `DELETE FROM jobs WHERE rowid IN
+           (SELECT rowid FROM jobs WHERE updated_at < ? AND state != 'running' LIMIT ?)`,
+      ),
     };
   }
 
@@ -136,7 +149,12 @@ export class JobStore {
 
   /** Running jobs first, then the most recently updated ones. */
   recent(limit: number): StoredJob[] {
-    return (this.stmts.recent.all(limit) as JobRow[]).map(fromRow);
+    const running = this.stmts.recentRunning.all(limit) as JobRow[];
+    const finished =
+      running.length < limit
+        ? (this.stmts.recentFinished.all(limit - running.length) as JobRow[])
+        : [];
+    return [...running, ...finished].map(fromRow);
   }
 
   /** Records progress and state; a job that failed is left as it is. */
@@ -144,9 +162,27 @@ export class JobStore {
     this.stmts.progress.run(produced, state, error ?? null, new Date().toISOString(), id);
   }
 
-  /** Deletes finished jobs last updated before the given time; returns how many. */
-  prune(before: Date): number {
-    return this.stmts.prune.run(before.toISOString()).changes;
+  /**
+   * Deletes up to `limit` finished jobs last updated before the given time; returns how many. A
+   * bounded batch holds the write lock briefly: the other thread's writes wait for no long delete.
+   */
+  prune(before: Date, limit = PRUNE_BATCH): number {
+    return this.stmts.prune.run(before.toISOString(), limit).changes;
+  }
+
+  /**
+   * Deletes every finished job last updated before the given time, in batches with a turn of the
+   * event loop between them, until none is left or `stopped()`; returns how many.
+   */
+  async pruneAll(before: Date, stopped: () => boolean = () => false): Promise<number> {
+    let total = 0;
+    while (!stopped() && this.db.open) {
+      const n = this.prune(before);
+      total += n;
+      if (n < PRUNE_BATCH) break;
+      await turn();
+    }
+    return total;
   }
 
   ping(): void {

@@ -13,6 +13,10 @@ import { Worker } from "node:worker_threads";
 import type { Config } from "./config";
 import type { Log } from "./log";
 
+/** How long a finished job is kept (GET /jobs/:id answers it), and how often older ones are deleted. */
+export const JOB_RETENTION_MS = 24 * 3600_000;
+export const PRUNE_EVERY_MS = 3600_000;
+
 /** Budget of events generated and not yet acknowledged, across all jobs. */
 export function jobEventBudget(chunkSize: number): number {
   return Math.max(chunkSize * 4, 20_000);
@@ -52,12 +56,27 @@ function workerEntry(): { file: string; eval: boolean; tsx?: string } {
   };
 }
 
+/** A worker that ran this long before it exited counts as a first crash again. */
+const STABLE_MS = 60_000;
+
+/** Wait before starting the worker again after its n-th unexpected exit in a row: 0.5 s doubling to 30 s. */
+export function restartDelayMs(crashesInARow: number): number {
+  return Math.min(30_000, 500 * 2 ** (crashesInARow - 1));
+}
+
 export class JobThread {
   private worker: Worker | undefined;
   private readonly counters = new BigInt64Array(new SharedArrayBuffer(16));
   private stopping = false;
   private exited: Promise<void> = Promise.resolve();
-  /** Unexpected exits in a row, for the restart backoff; reset once a worker is ready. */
+  /** The current worker said it is ready (connected, unfinished jobs resumed). */
+  private ready = false;
+  /** When the current worker became ready (performance.now()). */
+  private readyAt = 0;
+  /**
+   * Unexpected exits in a row, for the restart backoff; reset when a worker exits after it ran for
+   * STABLE_MS, so that one that dies again each time it resumes its jobs is not restarted ever faster.
+   */
   private crashes = 0;
   /** A worker was ready once: from then on, one that exits is started again. */
   private wasReady = false;
@@ -87,7 +106,8 @@ export class JobThread {
     worker.on("message", (message: FromJobWorker) => {
       if (message.type === "log") this.log[message.level](message.message, message.data);
       else if (message.type === "ready") {
-        this.crashes = 0;
+        this.ready = true;
+        this.readyAt = performance.now();
         this.wasReady = true;
         ready({ resumedJobs: message.resumedJobs });
       } else if (message.type === "failed") failed(new Error(message.error));
@@ -104,7 +124,11 @@ export class JobThread {
     });
     this.exited = new Promise(resolve =>
       worker.once("exit", code => {
-        if (this.worker === worker) this.worker = undefined;
+        if (this.worker === worker) {
+          this.worker = undefined;
+          if (this.ready && performance.now() - this.readyAt >= STABLE_MS) this.crashes = 0;
+          this.ready = false;
+        }
         failed(new Error(`The jobs' worker thread exited (code ${code}) before it was ready`));
         resolve();
         if (!this.stopping && this.wasReady) void this.restart(code);
@@ -129,9 +153,14 @@ export class JobThread {
     return Number(Atomics.load(this.counters, 1));
   }
 
-  /** Whether a worker is running (false while it restarts). */
+  /** Unexpected exits in a row (the restart backoff follows it). */
+  get crashesInARow(): number {
+    return this.crashes;
+  }
+
+  /** Whether a worker runs and is ready (false while it restarts). */
   get running(): boolean {
-    return this.worker !== undefined;
+    return this.worker !== undefined && this.ready;
   }
 
   /** Lets every job finish the chunk in flight, flushes, closes the worker's connections. */
@@ -148,7 +177,7 @@ export class JobThread {
 
   private async restart(code: number): Promise<void> {
     this.crashes++;
-    const wait = Math.min(30_000, 500 * 2 ** (this.crashes - 1));
+    const wait = restartDelayMs(this.crashes);
     this.log.error(
       `The jobs' worker thread exited unexpectedly (code ${code}); starting it again in ${wait} ms.`,
     );

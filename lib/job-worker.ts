@@ -8,6 +8,8 @@ import type { Message } from "kafkajs";
 import { BatchingProducer } from "./batching-producer";
 import { createUserEventGenerator } from "./generator";
 import {
+  JOB_RETENTION_MS,
+  PRUNE_EVERY_MS,
   jobEventBudget,
   jobStoreFile,
   type FromJobWorker,
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
   const generator = createUserEventGenerator(usPlaces(), {
     dirtyShare: config.generator.dirtyShare,
   });
+  let requestsCounted = 0;
   const runner = new JobRunner<Message>({
     store,
     chunkSize: config.submit.chunkSize,
@@ -69,12 +72,33 @@ async function main(): Promise<void> {
     send: async messages => {
       await batching.send(messages);
       Atomics.add(counters, 0, BigInt(messages.length));
-      Atomics.store(counters, 1, BigInt(batching.requests));
+      // The counters outlive this worker (a restarted one adds to them): add what is new.
+      Atomics.add(counters, 1, BigInt(batching.requests - requestsCounted));
+      requestsCounted = batching.requests;
     },
     log,
   });
 
   let stopping: Promise<void> | undefined;
+  // Finished jobs are kept for a day (GET /jobs/:id), then deleted: at start, and every hour.
+  let pruning: Promise<void> | undefined;
+  const pruneOld = (): void => {
+    pruning ??= store
+      .pruneAll(new Date(Date.now() - JOB_RETENTION_MS), () => stopping !== undefined)
+      .then(
+        n => {
+          if (n > 0) log.info(`Deleted ${n} finished jobs older than a day.`);
+        },
+        (err: unknown) =>
+          log.warn("Old jobs could not be deleted.", {
+            error: err instanceof Error ? err.message : String(err),
+          }),
+      )
+      .finally(() => {
+        pruning = undefined;
+      });
+  };
+  const pruneTimer = setInterval(pruneOld, PRUNE_EVERY_MS);
   port.on("message", (message: ToJobWorker) => {
     if (message.type === "run") {
       const job = store.get(message.jobId);
@@ -84,7 +108,9 @@ async function main(): Promise<void> {
       stopping ??= (async () => {
         let failed: string | undefined;
         try {
+          clearInterval(pruneTimer);
           await runShutdown([
+            ["pruning", () => pruning],
             ["jobs", () => runner.stop()],
             ["producer", () => batching.close()],
             ["kafka", () => kafka.close()],
@@ -102,6 +128,7 @@ async function main(): Promise<void> {
   const unfinished = store.running();
   for (const job of unfinished) runner.start(job);
   post({ type: "ready", resumedJobs: unfinished.length });
+  pruneOld();
 }
 
 main().catch((err: unknown) => {

@@ -178,13 +178,11 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
         log,
       });
       this.batching = new BatchingProducer(this.kafka.producer, { topic: config.kafka.topic });
-      const pruned = this.store.prune(new Date(Date.now() - 24 * 3600_000));
       this.jobs = new JobThread(config, log);
       const { resumedJobs } = await this.jobs.start();
       log.info("userevents is ready.", {
         topic: config.kafka.topic,
         resumedJobs,
-        prunedJobs: pruned,
       });
     },
 

@@ -343,7 +343,7 @@ describe("pipeline", () => {
     );
   }, 120_000);
 
-  it("runs jobs in a thread of their own, which, should it die mid-job, starts again and finishes the job", async () => {
+  it("runs jobs in a thread of their own, which, should it die mid-job (twice), starts again and finishes the job", async () => {
     const jobs = (
       sys.brokers.userevents.getLocalService("userevents") as unknown as { jobs: JobThread }
     ).jobs;
@@ -365,6 +365,11 @@ describe("pipeline", () => {
     const atKill = await job();
     expect(atKill.state).toBe("running");
     expect(atKill.produced).toBeLessThan(n);
+    expect(jobs.crashesInARow).toBe(1);
+    await waitFor(() => (jobs.running ? true : undefined), 20_000, "the jobs' thread to run again");
+    // Dying again soon after it resumed counts as a second crash in a row: a longer wait.
+    await jobs.kill();
+    expect(jobs.crashesInARow).toBe(2);
     await waitFor(() => (jobs.running ? true : undefined), 20_000, "the jobs' thread to run again");
     await waitFor(
       async () => ((await job()).state === "done" ? true : undefined),

@@ -251,6 +251,57 @@ describe("jobs", () => {
     expect(second.seed).not.toBe(first.seed);
   });
 
+  it("lists running jobs first, then the latest finished ones, from indexes and not a sort of the table", () => {
+    const finished = Array.from({ length: 30 }, () => {
+      const job = store.create(1, () => "s");
+      store.update(job.id, 1, "done");
+      return job.id;
+    });
+    const running = [store.create(5, () => "s").id, store.create(5, () => "s").id];
+    expect(store.recent(5).map(j => j.id)).toEqual([
+      running[1],
+      running[0],
+      ...finished.slice(-3).reverse(),
+    ]);
+    expect(store.recent(1).map(j => j.id)).toEqual([running[1]]);
+    // The dashboard asks every second while the table holds a day of jobs: no full scan and sort.
+    const stmts = (store as unknown as { stmts: Record<string, { source: string }> }).stmts;
+    const plan = (sql: string) =>
+      (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(10) as { detail: string }[])
+        .map(r => r.detail)
+        .join("; ");
+    expect(plan(stmts.recentFinished?.source ?? "")).toMatch(/USING INDEX jobs_updated/);
+    expect(plan(stmts.recentFinished?.source ?? "")).not.toMatch(/TEMP B-TREE/);
+    expect(plan(stmts.recentRunning?.source ?? "")).toMatch(/USING INDEX jobs_state \(state=\?\)/);
+  });
+
+  it("prunes every finished job older than a cut-off in batches, keeping running and newer ones", async () => {
+    const insert = store.db.prepare(
+      "INSERT INTO jobs (id, seq, seed, state, total, produced, created_at, updated_at) VALUES (?, ?, 's', 'done', 1, 1, ?, ?)",
+    );
+    const old = new Date(Date.now() - 48 * 3600_000).toISOString();
+    store.db.transaction(() => {
+      for (let i = 1; i <= 2500; i++) insert.run(`old-${i}`, 1000 + i, old, old);
+    })();
+    const running = store.create(1, () => "s");
+    const recent = store.create(1, () => "s");
+    store.update(recent.id, 1, "done");
+    let batches = 0;
+    const deleted = await store.pruneAll(new Date(Date.now() - 24 * 3600_000), () => {
+      batches++;
+      return false;
+    });
+    expect(deleted).toBe(2500);
+    expect(batches).toBe(3);
+    expect(store.recent(10).map(j => j.id)).toEqual([running.id, recent.id]);
+    // A stop ends it between batches.
+    store.db.transaction(() => {
+      for (let i = 1; i <= 2500; i++) insert.run(`older-${i}`, 5000 + i, old, old);
+    })();
+    let asked = 0;
+    expect(await store.pruneAll(new Date(), () => asked++ > 0)).toBe(1000);
+  });
+
   it("prunes finished jobs older than a cut-off", () => {
     const done = store.create(1, () => "s");
     store.update(done.id, 1, "done");
