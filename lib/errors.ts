@@ -3,6 +3,7 @@
  * into `{ error: { type, message, data } }` with that status. Infra failures extend the retryable class.
  */
 import { Errors } from "moleculer";
+import type { ReportRecord } from "./outbox";
 
 /** A record or request body that is not a valid event. */
 export class InvalidEventError extends Errors.MoleculerClientError {
@@ -76,5 +77,18 @@ export class RateLimitedError extends Errors.MoleculerClientError {
       },
     );
     this.name = "RateLimitedError";
+  }
+}
+
+/** A report sent on request that the mail server refused, with no attempt left (REPORT_MAX_ATTEMPTS). */
+export class ReportNotSentError extends Errors.MoleculerError {
+  constructor(record: ReportRecord) {
+    super(
+      `The mail server refused report ${record.id} and no attempt is left: ${record.error ?? "unknown error"}`,
+      502,
+      "REPORT_NOT_SENT",
+      { id: record.id, status: record.status, attempts: record.attempts, error: record.error },
+    );
+    this.name = "ReportNotSentError";
   }
 }

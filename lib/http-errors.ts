@@ -1,7 +1,8 @@
 /**
  * Turns any error reaching the gateway into the HTTP answer `{ error: { type, message, data } }`:
  * client errors keep their 4xx code and details; an unreachable, timed-out or overloaded service
- * becomes 503 with Retry-After; anything else is a 500 that reveals no internals.
+ * becomes 503 with Retry-After; an upstream of a service that refused (the mail server) 502 with its
+ * type; anything else is a 500 that reveals no internals.
  */
 
 export interface HttpError {
@@ -92,6 +93,13 @@ export function toHttpError(err: unknown): HttpError & { internal: boolean } {
       },
       internal: false,
     };
+  }
+
+  // A service's own upstream (the mail server) refused the work: its type and details, as 502.
+  if (code === 502 && type !== undefined) {
+    const body: HttpError["body"] = { error: { type, message } };
+    if (e.data !== undefined && e.data !== null) body.error.data = e.data;
+    return { status: 502, headers: json, body, internal: false };
   }
 
   if (code !== undefined && code >= 400 && code < 500) {

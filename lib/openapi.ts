@@ -489,6 +489,17 @@ export function buildOpenApi(server: string): Record<string, unknown> {
               }),
             },
             "429": tooMany,
+            "502": errorResponse(
+              "Stored, but the mail server refused it and no attempt is left (REPORT_MAX_ATTEMPTS); it stays in the history as failed.",
+              {
+                error: {
+                  type: "REPORT_NOT_SENT",
+                  message:
+                    "The mail server refused report 7 and no attempt is left: 550 mailbox unavailable",
+                  data: { id: 7, status: "failed", attempts: 1, error: "550 mailbox unavailable" },
+                },
+              },
+            ),
             "503": unavailable,
           },
         },

@@ -15,6 +15,7 @@ import {
 } from "../lib/batch-consumer";
 import { loadConfig, type Config } from "../lib/config";
 import { check, kafkaCheck, withTimeout, type CheckResult } from "../lib/health";
+import { ReportNotSentError } from "../lib/errors";
 import { connectKafka, consumerLag, type KafkaConnection } from "../lib/kafka";
 import { createMailer, type Mailer } from "../lib/mailer";
 import { createNormalizer } from "../lib/normalize";
@@ -151,8 +152,10 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
 
       /** Builds the report now, stores it in the outbox and tries to send it at once. */
       sendReport: {
-        handler(this: UserStatsThis): Promise<SendReportResult> {
-          return this.sendReportNow("request");
+        async handler(this: UserStatsThis): Promise<SendReportResult> {
+          const result = await this.sendReportNow("request");
+          if (result.status === "failed") throw new ReportNotSentError(result);
+          return result;
         },
       },
 

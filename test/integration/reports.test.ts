@@ -165,3 +165,41 @@ describe("report emails", () => {
     expect(copiesOf(queued)).toBe(1);
   });
 });
+
+describe("a report the mail server refuses with no attempt left", () => {
+  let refusing: SmtpReceiver;
+  let strict: TestSystem;
+  beforeAll(async () => {
+    refusing = await startSmtpReceiver();
+    refusing.refusing = true;
+    strict = await startSystem({
+      SMTP_URL: refusing.url,
+      REPORT_TO: "boss@example.com",
+      REPORT_MAX_ATTEMPTS: "1",
+    });
+  });
+  afterAll(async () => {
+    await strict?.stop();
+    await refusing?.close();
+    if (strict)
+      await deleteTopics([strict.config.kafka.topic, dlqTopic(strict.config.kafka.topic)]);
+  });
+
+  it("answers 502 REPORT_NOT_SENT, and the history keeps it as failed", async () => {
+    const res = await http(strict.baseUrl, "/report/send", { method: "POST" });
+    expect(res.status).toBe(502);
+    const { error } = res.body as {
+      error: { type: string; message: string; data: { id: number; attempts: number } };
+    };
+    expect(error.type).toBe("REPORT_NOT_SENT");
+    expect(error.message).toMatch(/451|unavailable/i);
+    expect(error.data.attempts).toBe(1);
+    const list = (await http(strict.baseUrl, "/reports")).body as { reports: ReportRecord[] };
+    expect(list.reports.find(r => r.id === error.data.id)).toMatchObject({
+      status: "failed",
+      attempts: 1,
+    });
+    expect(refusing.mails).toHaveLength(0);
+    expect((await http(strict.baseUrl, "/healthcheck")).status).toBe(200);
+  });
+});

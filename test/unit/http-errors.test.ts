@@ -1,7 +1,7 @@
 import { Errors } from "moleculer";
 import ApiGateway from "moleculer-web";
 import { describe, expect, it } from "vitest";
-import { DependencyUnavailableError, JobNotFoundError } from "../../lib/errors";
+import { DependencyUnavailableError, JobNotFoundError, ReportNotSentError } from "../../lib/errors";
 import { clientErrorResponse, toHttpError } from "../../lib/http-errors";
 
 describe("toHttpError", () => {
@@ -40,6 +40,26 @@ describe("toHttpError", () => {
     const e = toHttpError(Object.assign(new Error("x"), { type, status }));
     expect(e.status).toBe(status);
     expect(e.body.error.type).toBe(ours);
+  });
+
+  it("answers 502 with its type and details when a service's mail server refused the work", () => {
+    const e = toHttpError(
+      new ReportNotSentError({
+        id: 7,
+        status: "failed",
+        attempts: 1,
+        error: "550 mailbox unavailable",
+      } as ConstructorParameters<typeof ReportNotSentError>[0]),
+    );
+    expect(e).toMatchObject({ status: 502, internal: false });
+    expect(e.headers["Retry-After"]).toBeUndefined();
+    expect(e.body.error).toMatchObject({
+      type: "REPORT_NOT_SENT",
+      data: { id: 7, status: "failed", attempts: 1, error: "550 mailbox unavailable" },
+    });
+    expect(e.body.error.message).toContain("550 mailbox unavailable");
+    // A bare 502 of unknown origin reveals nothing.
+    expect(toHttpError({ code: 502, message: "secret" }).status).toBe(500);
   });
 
   it("hides internals of unexpected errors", () => {
