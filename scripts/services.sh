@@ -23,6 +23,13 @@ RUNNER=(node "${NODE_FLAGS[@]}" "$ROOT/node_modules/moleculer/bin/moleculer-runn
 [ -f dist/moleculer.config.js ] || die "the project is not built: run make build"
 
 healthy() { curl -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthcheck"; }
+# exited: prints the first service whose process is gone (each retries its brokers for
+# STARTUP_TIMEOUT_MS and exits only when it gives up, or on a bad setting).
+exited() {
+  for s in "${SERVICES[@]}"; do pid_of "$s" >/dev/null || { printf '%s' "$s"; return 0; }; done
+  return 1
+}
+healthy_or_exited() { healthy || exited >/dev/null; }
 
 case "${1:-}" in
   start | launch)
@@ -31,9 +38,11 @@ case "${1:-}" in
     done
     [ "$1" = launch ] && exit 0
     say "waiting for http://127.0.0.1:$HTTP_PORT/healthcheck (up to ${HEALTH_TIMEOUT}s)"
-    if ! wait_until "$HEALTH_TIMEOUT" "the services to be healthy" healthy; then
+    wait_until "$HEALTH_TIMEOUT" "the services to be healthy" healthy_or_exited || true
+    if ! healthy; then
       curl -s "http://127.0.0.1:$HTTP_PORT/healthcheck" >&2 || true
       for s in "${SERVICES[@]}"; do say "--- $RUN_DIR/$s.log" >&2; tail -n 15 "$RUN_DIR/$s.log" >&2 || true; done
+      if gone=$(exited); then die "$gone exited during start-up (its log is above: $RUN_DIR/$gone.log)"; fi
       die "services are not healthy"
     fi
     say "services healthy: http://127.0.0.1:$HTTP_PORT"

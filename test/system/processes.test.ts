@@ -102,3 +102,31 @@ describe("the services as processes (scripts/services.sh)", () => {
     );
   });
 });
+
+describe("scripts/services.sh start when a service cannot start", () => {
+  it("stops waiting as soon as a service exits, names it and shows its log", async () => {
+    const { env, runDir } = await isolatedEnv("bad", {
+      PRODUCE_CHUNK: "0",
+      // Were the script to wait for the health check, execFile would kill it first.
+      HEALTH_TIMEOUT: "600",
+    });
+    try {
+      const failed = await run("scripts/services.sh", ["start"], {
+        cwd: projectRoot(),
+        env,
+        timeout: 60_000,
+      }).then(
+        () => undefined,
+        (err: unknown) => err as { code: number; killed: boolean; stderr: string },
+      );
+      expect(failed).toBeDefined();
+      expect(failed?.killed).toBe(false);
+      expect(failed?.code).toBe(1);
+      expect(failed?.stderr).toMatch(/error: \w+ exited during start-up/);
+      expect(failed?.stderr).toContain("PRODUCE_CHUNK must be between 1 and 100000, got 0");
+    } finally {
+      await run("scripts/services.sh", ["stop"], { cwd: projectRoot(), env, timeout: 150_000 });
+      fs.rmSync(runDir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
