@@ -78,8 +78,10 @@ export async function* readEventFile(
   if (onBytes !== undefined) stream.on("data", chunk => onBytes(chunk.length));
   if (format === "ndjson") {
     let line = 0;
-    for await (const text of readline.createInterface({ input: stream, crlfDelay: Infinity })) {
+    for await (const read of readline.createInterface({ input: stream, crlfDelay: Infinity })) {
       line++;
+      // A byte order mark (editors on Windows write one) is not part of the first event.
+      const text = line === 1 && read.startsWith("\uFEFF") ? read.slice(1) : read;
       if (text.trim() === "") continue;
       try {
         yield { line, event: JSON.parse(text) as unknown };
@@ -90,12 +92,15 @@ export async function* readEventFile(
     return;
   }
 
-  const skipped: FileRecord[] = [];
+  // Unreadable rows, in file order, not yet handed out (a queue: `next` is its head).
+  let skipped: FileRecord[] = [];
+  let next = 0;
   const parser = stream.pipe(
     parse({
       columns: true,
       bom: true,
       info: true,
+      raw: true,
       trim: false,
       skip_empty_lines: true,
       // A row with broken quoting or the wrong number of cells is reported, not fatal. With relaxed
@@ -105,25 +110,34 @@ export async function* readEventFile(
       relax_quotes: true,
     }),
   );
+  // pipe() does not pass on a read error (a directory, a file removed meanwhile): the loop below
+  // ends with it instead of the process.
+  stream.on("error", err => parser.destroy(err));
   parser.on("skip", (err: Error & { lines?: number }) => {
     const line = err.lines ?? 0;
-    // csv-parse may report one row twice (two stray quotes): one record per row.
-    if (skipped.some(s => s.line === line)) return;
+    // csv-parse may report one row twice in a row (two stray quotes): one record per row.
+    if (skipped.at(-1)?.line === line) return;
     skipped.push({ line, error: `unreadable CSV row: ${err.message}` });
   });
   for await (const item of parser as AsyncIterable<{
     record: Record<string, string>;
     info: { lines: number };
+    raw: string;
   }>) {
-    const line = item.info.lines;
+    // info.lines is the record's last line; a quoted cell may hold line breaks.
+    const line = item.info.lines - (item.raw.replace(/\r?\n$/, "").match(/\n/g)?.length ?? 0);
     // Skipped rows are reported as parsing meets them, ahead of the records before them: keep file order.
-    while (skipped.length > 0 && (skipped[0] as FileRecord).line < line)
-      yield skipped.shift() as FileRecord;
+    while (next < skipped.length && (skipped[next] as FileRecord).line < line)
+      yield skipped[next++] as FileRecord;
+    if (next === skipped.length) {
+      skipped = [];
+      next = 0;
+    }
     try {
       yield { line, event: csvRowToEvent(item.record) };
     } catch (err) {
       yield { line, error: (err as Error).message };
     }
   }
-  while (skipped.length > 0) yield skipped.shift() as FileRecord;
+  while (next < skipped.length) yield skipped[next++] as FileRecord;
 }

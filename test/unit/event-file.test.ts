@@ -104,6 +104,51 @@ describe("readEventFile", () => {
     ]);
   });
 
+  it("reads an NDJSON file that starts with a byte order mark, first event included", async () => {
+    const records = await readAll("bom.ndjson", '\uFEFF{"id":"d1"}\r\n{"id":"d2"}\r\n');
+    expect(records).toEqual([
+      { line: 1, event: { id: "d1" } },
+      { line: 2, event: { id: "d2" } },
+    ]);
+  });
+
+  it("gives a record with a line break in a quoted cell the line where it starts", async () => {
+    const csv = [
+      "id,city,state,country,postCode,datetime",
+      "e1,Houston,TX,US,77002,2026-11-27T08:00:00Z",
+      '"e2","San\nAntonio",TX,US,78205,2026-11-27T08:00:00Z',
+      "e3,Austin,TX,US,73301,2026-11-27T08:00:00Z",
+    ].join("\n");
+    const records = await readAll("multiline.csv", `${csv}\n`);
+    expect(records.map(r => [r.line, (r.event as { id: string }).id])).toEqual([
+      [2, "e1"],
+      [3, "e2"],
+      [5, "e3"],
+    ]);
+  });
+
+  it("reports every one of many unreadable rows once, in file order, then the valid row after them", async () => {
+    const bad = Array.from({ length: 3000 }, (_, i) => `x${i},"{'city': 'A'}",2019-05-07,extra`);
+    const records = await readAll(
+      "many-bad.csv",
+      ["id,address,inserted_at", ...bad, `ok,"{'city': 'B'}",2019-05-07 10:00:00`].join("\n") +
+        "\n",
+    );
+    expect(records).toHaveLength(3001);
+    expect(records.slice(0, 3000).map(r => r.line)).toEqual(bad.map((_, i) => i + 2));
+    expect(records.slice(0, 3000).every(r => /unreadable CSV row/.test(r.error ?? ""))).toBe(true);
+    expect(records[3000]).toMatchObject({ line: 3002, event: { id: "ok" } });
+  });
+
+  it("ends with the read error, not a crash, when the file cannot be read", async () => {
+    const dir = path.join(tmp.dir, "a-folder.csv");
+    fs.mkdirSync(dir);
+    const read = async () => {
+      for await (const _ of readEventFile(dir)) void _;
+    };
+    await expect(read()).rejects.toThrow(/EISDIR/);
+  });
+
   it("guesses the format from the file name", () => {
     expect(formatOf("x.CSV")).toBe("csv");
     expect(formatOf("x.ndjson")).toBe("ndjson");
