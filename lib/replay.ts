@@ -20,6 +20,8 @@ export interface ReplayOptions {
   onProgress?: (p: ReplayProgress) => void;
   /** Attempts per batch when the system answers 429/503 or cannot be reached. Default 8. */
   maxAttempts?: number;
+  /** Called for every rejected row, as it is known (read errors first, a batch's after its POST). */
+  onRejection?: (r: RowError) => void;
 }
 
 export interface ReplayProgress {
@@ -38,9 +40,14 @@ export interface ReplaySummary extends ReplayProgress {
   sent: number;
   batches: number;
   seconds: number;
-  /** Every rejected row with its line in the file and the reasons (read errors and invalid events). */
+  /**
+   * The first REJECTIONS_KEPT rejected rows by line, with the reasons (read errors and invalid
+   * events); `onRejection` sees every one. Memory does not grow with the rows a file gets wrong.
+   */
   rejections: RowError[];
 }
+
+export const REJECTIONS_KEPT = 100;
 
 interface Pending {
   line: number;
@@ -49,7 +56,12 @@ interface Pending {
 
 /** Streams the file to the gateway and resolves with what happened to every row. */
 export async function replayFile(opts: ReplayOptions): Promise<ReplaySummary> {
-  const batchSize = opts.batchSize ?? 1000;
+  // At a rate below the batch size, a batch would go out as one burst above the rate.
+  const batchSize = Math.min(
+    opts.batchSize ?? 1000,
+    opts.rate === undefined ? Infinity : Math.max(1, Math.ceil(opts.rate)),
+  );
+  const endpoint = eventsUrl(opts.url);
   const started = Date.now();
   const summary: ReplaySummary = {
     bytesRead: 0,
@@ -61,23 +73,36 @@ export async function replayFile(opts: ReplayOptions): Promise<ReplaySummary> {
     seconds: 0,
     rejections: [],
   };
-  const report = (): void => opts.onProgress?.({ ...summary });
+  const report = (): void => {
+    const { rejections: _kept, ...progress } = summary;
+    opts.onProgress?.(progress);
+  };
+  const reject = (r: RowError): void => {
+    summary.rejected++;
+    opts.onRejection?.(r);
+    const kept = summary.rejections;
+    kept.push(r);
+    if (kept.length >= 2 * REJECTIONS_KEPT) {
+      kept.sort((a, b) => a.line - b.line);
+      kept.length = REJECTIONS_KEPT;
+    }
+  };
   let batch: Pending[] = [];
 
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     const lines = batch;
     batch = [];
-    const answer = await postBatch(opts, lines.map(p => JSON.stringify(p.event)).join("\n") + "\n");
+    const answer = await postBatch(
+      endpoint,
+      opts,
+      lines.map(p => JSON.stringify(p.event)).join("\n") + "\n",
+    );
     summary.batches++;
     summary.sent += lines.length;
     summary.accepted += answer.accepted;
-    summary.rejected += answer.rejected.length;
     for (const r of answer.rejected) {
-      summary.rejections.push({
-        line: lines[r.index]?.line ?? -1,
-        errors: r.errors.map(e => e.message),
-      });
+      reject({ line: lines[r.index]?.line ?? -1, errors: r.errors.map(e => e.message) });
     }
     if (opts.rate !== undefined) {
       const due = (summary.sent / opts.rate) * 1000 - (Date.now() - started);
@@ -89,8 +114,7 @@ export async function replayFile(opts: ReplayOptions): Promise<ReplaySummary> {
   for await (const record of readEventFile(opts.file, opts.format, n => (summary.bytesRead += n))) {
     summary.read++;
     if (record.error !== undefined) {
-      summary.rejected++;
-      summary.rejections.push({ line: record.line, errors: [record.error] });
+      reject({ line: record.line, errors: [record.error] });
       continue;
     }
     batch.push({ line: record.line, event: record.event });
@@ -98,12 +122,27 @@ export async function replayFile(opts: ReplayOptions): Promise<ReplaySummary> {
   }
   await flush();
   summary.rejections.sort((a, b) => a.line - b.line);
+  summary.rejections.length = Math.min(summary.rejections.length, REJECTIONS_KEPT);
   summary.seconds = (Date.now() - started) / 1000;
   report();
   return summary;
 }
 
+/** POST /events of a gateway base URL; a URL that is not one stops the replay before it starts. */
+function eventsUrl(base: string): URL {
+  let url: URL;
+  try {
+    url = new URL("/events", base);
+  } catch {
+    throw new ReplayError(`not a URL: ${base} (e.g. http://127.0.0.1:8000)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new ReplayError(`not an http(s) URL: ${base} (e.g. http://127.0.0.1:8000)`);
+  return url;
+}
+
 async function postBatch(
+  endpoint: URL,
   opts: ReplayOptions,
   body: string,
 ): Promise<{ accepted: number; rejected: Rejection[] }> {
@@ -112,7 +151,7 @@ async function postBatch(
   for (let attempt = 1; ; attempt++) {
     let retryAfter: number | undefined;
     try {
-      const res = await fetch(new URL("/events", opts.url), {
+      const res = await fetch(endpoint, {
         method: "POST",
         headers: { "Content-Type": "application/x-ndjson" },
         body,
@@ -130,9 +169,13 @@ async function postBatch(
     } catch (err) {
       if (err instanceof ReplayError) throw err;
       if (attempt >= attempts) {
-        throw new ReplayError(
-          `cannot reach ${opts.url} after ${attempt} attempts: ${(err as Error).message}`,
-        );
+        // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, …).
+        const cause = (err as Error & { cause?: unknown }).cause;
+        const why =
+          cause instanceof Error
+            ? `${(err as Error).message}: ${cause.message}`
+            : (err as Error).message;
+        throw new ReplayError(`cannot reach ${opts.url} after ${attempt} attempts: ${why}`);
       }
     }
     await delay(retryAfter ?? wait);

@@ -5,7 +5,8 @@
  * Streams a file of user events (NDJSON, or CSV in the original system's format) to the running
  * system through POST /events, with a progress bar and a closing summary. Re-sending a file changes
  * no count. Timestamps without an offset (the original CSV's inserted_at) are taken as UTC. The
- * summary shows the first 20 rejected rows; --rejected writes every one of them (line, reasons).
+ * summary shows the first 20 rejected rows; --rejected writes every one of them (line, reasons), as
+ * they are found.
  */
 import fs from "node:fs";
 import { parseArgs } from "node:util";
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   const file = positionals[0];
   if (file === undefined || positionals.length > 1) fail("give exactly one file");
   if (!fs.existsSync(file)) fail(`no such file: ${file}`);
+  if (!fs.statSync(file).isFile()) fail(`not a file: ${file}`);
   const positive = (name: string, v: string | undefined): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -60,10 +62,14 @@ async function main(): Promise<void> {
       format:
         "replay |{bar}| {percentage}% | {read} rows, {accepted} accepted, {rejected} rejected | {rate} ev/s",
       hideCursor: true,
+      // Ctrl-C: the bar stops and the cursor comes back.
+      gracefulExit: true,
     },
     Presets.shades_classic,
   );
   const started = Date.now();
+  // Every rejected row goes to the --rejected file as soon as it is known (one JSON per line).
+  const rejectedFd = values.rejected === undefined ? undefined : fs.openSync(values.rejected, "w");
   bar.start(size, 0, { read: 0, accepted: 0, rejected: 0, rate: 0 });
   try {
     const summary = await replayFile({
@@ -72,6 +78,10 @@ async function main(): Promise<void> {
       format,
       rate,
       batchSize: batchSize === undefined ? undefined : Math.floor(batchSize),
+      onRejection:
+        rejectedFd === undefined
+          ? undefined
+          : r => fs.writeSync(rejectedFd, `${JSON.stringify(r)}\n`),
       onProgress: p =>
         bar.update(Math.min(p.bytesRead, size), {
           read: p.read,
@@ -89,18 +99,13 @@ async function main(): Promise<void> {
       console.log("Rejected rows (line: reasons):");
       for (const r of summary.rejections.slice(0, 20))
         console.log(`  ${r.line}: ${r.errors.join("; ")}`);
-      if (summary.rejections.length > 20)
+      if (summary.rejected > 20)
         console.log(
-          `  … and ${summary.rejections.length - 20} more${values.rejected === undefined ? " (--rejected <file> writes them all)" : ""}`,
+          `  … and ${summary.rejected - 20} more${values.rejected === undefined ? " (--rejected <file> writes them all)" : ""}`,
         );
     }
-    if (values.rejected !== undefined) {
-      const lines = summary.rejections.map(r => JSON.stringify(r)).join("\n");
-      fs.writeFileSync(values.rejected, lines === "" ? "" : `${lines}\n`);
-      console.log(
-        `Every rejected row (${summary.rejections.length}) written to ${values.rejected}.`,
-      );
-    }
+    if (values.rejected !== undefined)
+      console.log(`Every rejected row (${summary.rejected}) written to ${values.rejected}.`);
   } catch (err) {
     bar.stop();
     if (err instanceof ReplayError) {
@@ -108,6 +113,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     throw err;
+  } finally {
+    if (rejectedFd !== undefined) fs.closeSync(rejectedFd);
   }
 }
 

@@ -1,0 +1,83 @@
+// replayFile against a real file and a real local HTTP peer standing in for POST /events (the
+// replay through the real system is in test/integration/messy-data.test.ts).
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/net";
+import { REJECTIONS_KEPT, replayFile, ReplayError, type RowError } from "../../lib/replay";
+import { tempDir } from "../helpers/tmp";
+
+const tmp = tempDir();
+let server: http.Server;
+let url: string;
+/** The number of NDJSON lines in each POST the peer received. */
+const posts: number[] = [];
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => {
+      const n = body.split("\n").filter(l => l !== "").length;
+      posts.push(n);
+      res.writeHead(202, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ accepted: n, rejected: [] }));
+    });
+  });
+  await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise(resolve => server.close(resolve));
+  tmp.remove();
+});
+
+const write = (name: string, lines: string[]): string => {
+  const file = path.join(tmp.dir, name);
+  fs.writeFileSync(file, `${lines.join("\n")}\n`);
+  return file;
+};
+const events = (n: number): string[] =>
+  Array.from({ length: n }, (_, i) => JSON.stringify({ id: `e${i}` }));
+
+describe("replayFile", () => {
+  it("keeps the first rejected rows by line in its summary and hands every one to onRejection", async () => {
+    const file = write("bad.csv", [
+      "name,age",
+      ...Array.from({ length: 250 }, (_, i) => `n${i},1`),
+    ]);
+    const seen: RowError[] = [];
+    const summary = await replayFile({ file, url, onRejection: r => seen.push(r) });
+    expect(summary).toMatchObject({ read: 250, rejected: 250, accepted: 0, batches: 0 });
+    expect(seen.map(r => r.line)).toEqual(Array.from({ length: 250 }, (_, i) => i + 2));
+    expect(summary.rejections).toHaveLength(REJECTIONS_KEPT);
+    expect(summary.rejections.map(r => r.line)).toEqual(
+      Array.from({ length: REJECTIONS_KEPT }, (_, i) => i + 2),
+    );
+  });
+
+  it("sends at most a second's worth of events per batch under --rate", async () => {
+    posts.length = 0;
+    const summary = await replayFile({ file: write("rate.ndjson", events(40)), url, rate: 20 });
+    expect(summary).toMatchObject({ read: 40, accepted: 40, batches: 2 });
+    expect(posts).toEqual([20, 20]);
+  });
+
+  it("refuses a gateway address that is not an http URL before reading anything", async () => {
+    const file = write("one.ndjson", events(1));
+    await expect(replayFile({ file, url: "localhost:8000" })).rejects.toThrow(
+      /not a(n http\(s\))? URL: localhost:8000/,
+    );
+    await expect(replayFile({ file, url: "ftp://127.0.0.1/" })).rejects.toThrow(ReplayError);
+  });
+
+  it("says why a gateway cannot be reached", async () => {
+    const file = write("two.ndjson", events(2));
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    await expect(replayFile({ file, url: closed, maxAttempts: 1 })).rejects.toThrow(
+      /cannot reach .* after 1 attempts: fetch failed: .*ECONNREFUSED/,
+    );
+  });
+});
