@@ -24,3 +24,28 @@ export function portOpen(port: number): Promise<boolean> {
     socket.once("error", () => resolve(false));
   });
 }
+
+/**
+ * Hands a failure to listen (EADDRINUSE, EACCES) to the callback of the server's next `listen`,
+ * which Node only emits as an `error` event. moleculer-web's `started()` waits for that callback
+ * alone: without this, a gateway whose port is taken would wait forever instead of failing.
+ */
+export function listenFailsToCallback(server: net.Server): void {
+  const listen = server.listen.bind(server) as (...args: unknown[]) => net.Server;
+  server.listen = ((...args: unknown[]) => {
+    const callback =
+      typeof args.at(-1) === "function" ? (args.pop() as (err?: Error) => void) : undefined;
+    if (callback === undefined) return listen(...args);
+    const onError = (err: Error) => {
+      server.off("listening", onListening);
+      callback(err);
+    };
+    const onListening = () => {
+      server.off("error", onError);
+      callback();
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    return listen(...args);
+  }) as typeof server.listen;
+}

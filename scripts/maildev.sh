@@ -20,7 +20,7 @@ start() {
   mkdir -p "$RUN_DIR/maildev"
   start_bg maildev "$ROOT/node_modules/.bin/maildev" --smtp "$MAILDEV_SMTP_PORT" --web "$MAILDEV_WEB_PORT" \
     --ip 127.0.0.1 --web-ip 127.0.0.1 --mail-directory "$RUN_DIR/maildev"
-  wait_until 30 "MailDev" bash -c "curl -sf http://127.0.0.1:$MAILDEV_WEB_PORT/api/email >/dev/null" \
+  wait_until 30 "MailDev" bash -c "curl -sf --max-time 5 http://127.0.0.1:$MAILDEV_WEB_PORT/api/email >/dev/null" \
     || { tail -n 20 "$RUN_DIR/maildev.log" >&2; die "MailDev did not start"; }
   say "maildev ready: SMTP 127.0.0.1:$MAILDEV_SMTP_PORT, UI http://127.0.0.1:$MAILDEV_WEB_PORT"
 }

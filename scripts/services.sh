@@ -22,7 +22,7 @@ RUNNER=(node "${NODE_FLAGS[@]}" "$ROOT/node_modules/moleculer/bin/moleculer-runn
 
 [ -f dist/moleculer.config.js ] || die "the project is not built: run make build"
 
-healthy() { curl -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthcheck"; }
+healthy() { curl -sf --max-time 5 -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthcheck"; }
 # exited: prints the first service whose process is gone (each retries its brokers for
 # STARTUP_TIMEOUT_MS and exits only when it gives up, or on a bad setting).
 exited() {
@@ -33,6 +33,11 @@ healthy_or_exited() { healthy || exited >/dev/null; }
 
 case "${1:-}" in
   start | launch)
+    # Another process on the gateway's port (a `make run-services` in another terminal, say):
+    # starting would only add a second userevents and userstats beside it.
+    if ! pid_of api >/dev/null && port_open "$HTTP_PORT"; then
+      die "port $HTTP_PORT is taken by another process (is the system already running in another terminal?); stop it, or set HTTP_PORT"
+    fi
     for s in "${SERVICES[@]}"; do
       start_bg "$s" "${RUNNER[@]}" "$ROOT/dist/services/$s.service.js"
     done
@@ -40,7 +45,7 @@ case "${1:-}" in
     say "waiting for http://127.0.0.1:$HTTP_PORT/healthcheck (up to ${HEALTH_TIMEOUT}s)"
     wait_until "$HEALTH_TIMEOUT" "the services to be healthy" healthy_or_exited || true
     if ! healthy; then
-      curl -s "http://127.0.0.1:$HTTP_PORT/healthcheck" >&2 || true
+      curl -s --max-time 5 "http://127.0.0.1:$HTTP_PORT/healthcheck" >&2 || true
       for s in "${SERVICES[@]}"; do say "--- $RUN_DIR/$s.log" >&2; tail -n 15 "$RUN_DIR/$s.log" >&2 || true; done
       if gone=$(exited); then die "$gone exited during start-up (its log is above: $RUN_DIR/$gone.log)"; fi
       die "services are not healthy"

@@ -12,6 +12,7 @@ import { loadConfig, type Config } from "../lib/config";
 import { MethodNotAllowedError, RateLimitedError, UnsupportedMediaTypeError } from "../lib/errors";
 import type { CheckResult } from "../lib/health";
 import { clientErrorResponse, toHttpError } from "../lib/http-errors";
+import { listenFailsToCallback } from "../lib/net";
 import { buildOpenApi } from "../lib/openapi";
 import { CSP, cspForPath, setSecurityHeaders } from "../lib/security-headers";
 import { projectRoot } from "../lib/paths";
@@ -292,8 +293,10 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
       },
     },
 
-    created(this: ApiCacheThis) {
+    created(this: ApiCacheThis & { server?: import("node:http").Server }) {
       this.reports = new ReportCache();
+      // A taken port fails the start (the process exits, and says why) instead of hanging it.
+      if (this.server !== undefined) listenFailsToCallback(this.server);
     },
 
     started(this: ApiCacheThis & { server?: import("node:http").Server }) {

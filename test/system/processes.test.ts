@@ -3,6 +3,7 @@
 // Then: submit, report, send, and a clean stop that leaves no process behind.
 import { execFile } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -104,6 +105,30 @@ describe("the services as processes (scripts/services.sh)", () => {
 });
 
 describe("scripts/services.sh start when a service cannot start", () => {
+  it("refuses at once when another process holds the gateway's port", async () => {
+    const holder = net.createServer();
+    await new Promise<void>(resolve => holder.listen(0, "127.0.0.1", resolve));
+    const { port } = holder.address() as net.AddressInfo;
+    const { env, runDir } = await isolatedEnv("taken", { HTTP_PORT: String(port) });
+    try {
+      const failed = await run("scripts/services.sh", ["start"], {
+        cwd: projectRoot(),
+        env,
+        timeout: 60_000,
+      }).then(
+        () => undefined,
+        (err: unknown) => err as { code: number; stderr: string },
+      );
+      expect(failed?.code).toBe(1);
+      expect(failed?.stderr).toContain(`port ${port} is taken by another process`);
+      // Nothing was started.
+      expect(fs.readdirSync(runDir).filter(f => f.endsWith(".pid"))).toEqual([]);
+    } finally {
+      await new Promise(resolve => holder.close(resolve));
+      fs.rmSync(runDir, { recursive: true, force: true });
+    }
+  });
+
   it("stops waiting as soon as a service exits, names it and shows its log", async () => {
     const { env, runDir } = await isolatedEnv("bad", {
       PRODUCE_CHUNK: "0",
