@@ -23,10 +23,10 @@ describe("a taken port", () => {
   it("reaches listen's callback as an error once listenFailsToCallback is applied", async () => {
     const server = net.createServer();
     listenFailsToCallback(server);
-    const err = await new Promise<Error | undefined>(resolve =>
+    const err = await new Promise<NodeJS.ErrnoException | undefined>(resolve =>
       server.listen(port, "127.0.0.1", resolve as () => void),
     );
-    expect((err as NodeJS.ErrnoException | undefined)?.code).toBe("EADDRINUSE");
+    expect(err?.code).toBe("EADDRINUSE");
     // A free port still listens, and its callback runs once.
     let calls = 0;
     await new Promise<void>(resolve =>
