@@ -78,5 +78,7 @@ lint: install ## Type-check, lint and check formatting
 typecheck: install
 	npm run -s typecheck
 
-clean: ## Remove build output and local data (not the brokers' jar cache)
+clean: ## Stop what make up started, then remove build output and local data (not the jar cache)
+	scripts/services.sh stop
+	scripts/brokers.sh stop
 	rm -rf dist generated data .run

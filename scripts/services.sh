@@ -20,7 +20,7 @@ export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 read -r -a NODE_FLAGS <<<"${NODE_ARGS:-}"
 RUNNER=(node "${NODE_FLAGS[@]}" "$ROOT/node_modules/moleculer/bin/moleculer-runner.js" --config "$ROOT/dist/moleculer.config.js")
 
-[ -f dist/moleculer.config.js ] || die "the project is not built: run make build"
+built() { [ -f dist/moleculer.config.js ] || die "the project is not built: run make build"; }
 
 healthy() { curl -sf --max-time 5 -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthcheck"; }
 # exited: prints the first service whose process is gone (each retries its brokers for
@@ -33,6 +33,7 @@ healthy_or_exited() { healthy || exited >/dev/null; }
 
 case "${1:-}" in
   start | launch)
+    built
     # Another process on the gateway's port (a `make run-services` in another terminal, say):
     # starting would only add a second userevents and userstats beside it.
     if ! pid_of api >/dev/null && port_open "$HTTP_PORT"; then
@@ -65,6 +66,7 @@ case "${1:-}" in
     exit $rc
     ;;
   run)
+    built
     cmds=()
     for s in "${SERVICES[@]}"; do
       printf -v cmd '%q ' "${RUNNER[@]}" "$ROOT/dist/services/$s.service.js"
