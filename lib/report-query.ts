@@ -29,7 +29,9 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
  * and its last millisecond for `to`, so `to=2026-11-27` includes the whole day.
  */
 export function parseBound(value: string, end: "from" | "to"): string | undefined {
-  const text = value.trim();
+  // A query string turns an unencoded "+" into a space: `from=…T10:00:00+02:00` arrives as
+  // `…T10:00:00 02:00`. A space right before a final offset can only have been that "+".
+  const text = value.trim().replace(/(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$/, "$1+$2");
   if (DATE_ONLY.test(text)) {
     const start = toUtcIso(`${text}T00:00:00Z`);
     if (start === undefined) return undefined;
