@@ -97,7 +97,11 @@ const MISSING = new Set([
 ]);
 
 /** The country field's US spellings, letters only, lower case ("U.S.A." -> "usa"). */
-const US_SPELLINGS = new Set(["us", "usa", "unitedstates", "unitedstatesofamerica"]);
+// prettier-ignore
+const US_SPELLINGS = new Set([
+  "us", "usa", "unitedstates", "unitedstatesofamerica", "theunitedstates",
+  "theunitedstatesofamerica", "usofamerica", "america",
+]);
 
 /** Words written short in place names, expanded when comparing ("St. Louis" = "Saint Louis"). */
 const ABBREVIATIONS = new Map([
@@ -198,17 +202,47 @@ export function placeKey(name: string): string {
   return key;
 }
 
-/** A city field split from a state after its last comma: "Tomball, Texas" -> Tomball + TX. */
-export function splitCity(text: string): { city: string; state: string | null } {
-  if (!text.includes(",")) return { city: text, state: null };
+/** A ZIP code written after a state in one part of a city field: "TX 75201". */
+const STATE_THEN_ZIP = /^(.*\S)\s+(\d{5}(?:-?\d{4})?)$/;
+/** A part of a city field that is a ZIP code of five digits (or ZIP+4) on its own. */
+const ZIP_PART = /^\d{5}(?:-?\d{4})?$/;
+
+/**
+ * A city field split from a state (and a ZIP code, a country) after its commas:
+ * "Tomball, Texas" -> Tomball + TX; "St. Louis, MO, 63101" and "Dallas, TX 75201, USA" keep the ZIP.
+ */
+export function splitCity(text: string): {
+  city: string;
+  state: string | null;
+  postCode: string | null;
+} {
+  if (!text.includes(",")) return { city: text, state: null, postCode: null };
   const parts = text
     .split(",")
     .map(p => p.trim())
     .filter(p => p.length > 0);
-  while (parts.length > 1 && normalizeCountry(parts[parts.length - 1]) === "US") parts.pop();
-  const state = parts.length > 1 ? normalizeState(parts[parts.length - 1]) : null;
-  if (state !== null) parts.pop();
-  return { city: parts.join(", "), state };
+  let postCode: string | null = null;
+  for (;;) {
+    const last = parts.at(-1) ?? "";
+    if (parts.length < 2) break;
+    if (normalizeCountry(last) === "US") parts.pop();
+    else if (postCode === null && ZIP_PART.test(last)) {
+      postCode = normalizePostCode(last);
+      parts.pop();
+    } else break;
+  }
+  let state: string | null = null;
+  if (parts.length > 1) {
+    const last = parts.at(-1) ?? "";
+    const withZip = STATE_THEN_ZIP.exec(last);
+    const zipState = withZip === null ? null : normalizeState(withZip[1]);
+    if (withZip !== null && zipState !== null && postCode === null) {
+      state = zipState;
+      postCode = normalizePostCode(withZip[2]);
+    } else state = normalizeState(last);
+    if (state !== null) parts.pop();
+  }
+  return { city: parts.join(", "), state, postCode };
 }
 
 /** True for a word already written in mixed case ("DeKalb", "McAllen"): kept as written. */
@@ -345,15 +379,19 @@ export function createNormalizer(tables: GeoTables = loadGeoTables()): Normalize
 
       let cityText = fieldText(raw.city);
       let cityState: string | null = null;
+      let cityPostCode: string | null = null;
       if (cityText !== null) {
-        if (cityText.includes(",")) ({ city: cityText, state: cityState } = splitCity(cityText));
+        if (cityText.includes(","))
+          ({ city: cityText, state: cityState, postCode: cityPostCode } = splitCity(cityText));
         cityText = cityText.replace(WHITESPACE_RUN, " ");
         if (!HAS_LETTER.test(cityText) || MISSING.has(cityText.toLowerCase())) cityText = null;
       }
 
       let state = us ? (normalizeState(raw.state) ?? cityState) : null;
       // Padding and ZIP+4 are US rules: elsewhere only a code written as five digits is kept.
-      let postCode = us ? normalizePostCode(raw.postCode) : fieldText(raw.postCode);
+      let postCode = us
+        ? (normalizePostCode(raw.postCode) ?? cityPostCode)
+        : fieldText(raw.postCode);
       if (!us && postCode !== null && !FIVE_DIGITS.test(postCode)) postCode = null;
       const zip = us && postCode !== null ? zips.get(postCode) : undefined;
       if (zip !== undefined && state !== zip[1]) {

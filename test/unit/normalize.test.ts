@@ -91,6 +91,9 @@ describe("normalizeCountry", () => {
     ["U.S.A.", "US"],
     ["U. S. A.", "US"],
     ["United States", "US"],
+    ["America", "US"],
+    ["The United States", "US"],
+    ["U.S. of America", "US"],
     ["UNITED STATES", "US"],
     ["united states of america", "US"],
     ["ca", "CA"],
@@ -147,7 +150,7 @@ describe("placeKey", () => {
 });
 
 describe("splitCity", () => {
-  it.each<[string, string, string | null]>([
+  it.each<[string, string, string | null, (string | null)?]>([
     ["Bloomfield, NJ", "Bloomfield", "NJ"],
     ["Tomball, Texas", "Tomball", "TX"],
     ["Murfreesboro,", "Murfreesboro", null],
@@ -156,8 +159,15 @@ describe("splitCity", () => {
     ["Washington, D.C.", "Washington", "DC"],
     ["Stambaugh, Iron River", "Stambaugh, Iron River", null],
     ["Holland", "Holland", null],
-  ])("%j -> %j + %j", (raw, city, state) => {
-    expect(splitCity(raw)).toEqual({ city, state });
+    // A ZIP code after the state, in its part or its own.
+    ["St. Louis, MO, 63101", "St. Louis", "MO", "63101"],
+    ["Dallas, TX 75201", "Dallas", "TX", "75201"],
+    ["Dallas, TX 75201-1234, USA", "Dallas", "TX", "75201"],
+    ["Houston, TX, USA, 77002", "Houston", "TX", "77002"],
+    ["Houston, 77002", "Houston", null, "77002"],
+    ["Springfield, 12", "Springfield, 12", null],
+  ])("%j -> %j + %j + %j", (raw, city, state, postCode = null) => {
+    expect(splitCity(raw)).toEqual({ city, state, postCode });
   });
 });
 
@@ -223,6 +233,13 @@ describe("normalizer.address with the generated tables", () => {
     ["city, name", { city: "Tomball, Texas", postCode: "77375 " }, us("Tomball", "TX", "77375")],
     ["city, nothing", { city: "Murfreesboro,", state: "Tennessee " }, us("Murfreesboro", "TN")],
     ["city, D.C.", { city: "Washington, D.C." }, us("Washington", "DC")],
+    ["city, code, ZIP", { city: "ST LOUIS, MO, 63101" }, us("St. Louis", "MO", "63101")],
+    [
+      "ZIP field beats the city field's",
+      { city: "St. Louis, MO, 63101", postCode: "63102" },
+      us("St. Louis", "MO", "63102"),
+    ],
+    ["country America", { city: "Houston", state: "TX", country: "America" }, us("Houston", "TX")],
     [
       "state field beats the city field",
       { city: "Bloomfield, NJ", state: "NY" },
