@@ -97,6 +97,7 @@ start() {
     say "port $KAFKA_PORT is already in use by another process: using the Kafka listening there"
     return 0
   fi
+  command -v java >/dev/null || die "java is not installed (Kafka runs on it): apt-get install -y openjdk-17-jre-headless"
   fetch
   write_config
   if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then

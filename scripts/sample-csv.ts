@@ -5,6 +5,7 @@
  * address as a Python dict literal and a naive UTC timestamp), a share of them realistically messy,
  * to try `npm run replay` with.
  */
+import { once } from "node:events";
 import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { createUserEventGenerator } from "../lib/generator";
@@ -17,7 +18,7 @@ const py = (v: string | number | null | undefined): string =>
       ? String(v)
       : `'${String(v).replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 
-function main(): void {
+async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
@@ -38,6 +39,8 @@ function main(): void {
   out.write("id,address,inserted_at\n");
   const start = Date.parse("2019-05-01T00:00:00Z");
   for (let i = 0; i < rows; i += 1000) {
+    // The file's buffer is full: wait until it drained (memory does not grow with --rows).
+    if (out.writableNeedDrain) await once(out, "drain");
     const events = generator.generate(values.seed, i, Math.min(1000, rows - i));
     events.forEach((e, k) => {
       const a = e.address;
@@ -50,9 +53,12 @@ function main(): void {
       out.write(`${e.id},"${address.replace(/"/g, '""')}",${at}\n`);
     });
   }
-  out.end(() =>
-    console.log(`Wrote ${rows} rows to ${file} (about ${Math.round(dirty * 100)} % messy).`),
-  );
+  out.end();
+  await once(out, "finish");
+  console.log(`Wrote ${rows} rows to ${file} (about ${Math.round(dirty * 100)} % messy).`);
 }
 
-main();
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
