@@ -89,21 +89,42 @@ export async function replayFile(opts: ReplayOptions): Promise<ReplaySummary> {
   };
   let batch: Pending[] = [];
 
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    const lines = batch;
-    batch = [];
-    const answer = await postBatch(
-      endpoint,
-      opts,
-      lines.map(p => JSON.stringify(p.event)).join("\n") + "\n",
-    );
+  /** POSTs events; a body over the gateway's limit (413) is sent again in halves. */
+  const send = async (lines: Pending[]): Promise<void> => {
+    let answer: { accepted: number; rejected: Rejection[] };
+    try {
+      answer = await postBatch(
+        endpoint,
+        opts,
+        lines.map(p => JSON.stringify(p.event)).join("\n") + "\n",
+      );
+    } catch (err) {
+      if (!(err instanceof BodyTooLarge)) throw err;
+      if (lines.length === 1) {
+        reject({
+          line: (lines[0] as Pending).line,
+          errors: ["the event alone is larger than the gateway takes (HTTP_BODY_LIMIT_BYTES)"],
+        });
+        return;
+      }
+      const half = Math.ceil(lines.length / 2);
+      await send(lines.slice(0, half));
+      await send(lines.slice(half));
+      return;
+    }
     summary.batches++;
     summary.sent += lines.length;
     summary.accepted += answer.accepted;
     for (const r of answer.rejected) {
       reject({ line: lines[r.index]?.line ?? -1, errors: r.errors.map(e => e.message) });
     }
+  };
+
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const lines = batch;
+    batch = [];
+    await send(lines);
     if (opts.rate !== undefined) {
       const due = (summary.sent / opts.rate) * 1000 - (Date.now() - started);
       if (due > 0) await delay(due);
@@ -160,6 +181,7 @@ async function postBatch(
       const text = await res.text();
       if (res.status === 202)
         return JSON.parse(text) as { accepted: number; rejected: Rejection[] };
+      if (res.status === 413) throw new BodyTooLarge();
       if (res.status !== 429 && res.status !== 503) {
         throw new ReplayError(`POST /events answered ${res.status}: ${text.slice(0, 500)}`);
       }
@@ -167,7 +189,7 @@ async function postBatch(
       if (attempt >= attempts)
         throw new ReplayError(`POST /events still answers ${res.status} after ${attempt} attempts`);
     } catch (err) {
-      if (err instanceof ReplayError) throw err;
+      if (err instanceof ReplayError || err instanceof BodyTooLarge) throw err;
       if (attempt >= attempts) {
         // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, …).
         const cause = (err as Error & { cause?: unknown }).cause;
@@ -186,4 +208,9 @@ async function postBatch(
 /** The replay cannot go on (the system refuses or is unreachable). */
 export class ReplayError extends Error {
   override name = "ReplayError";
+}
+
+/** The gateway refused a body as too large (413): the events go again in smaller batches. */
+class BodyTooLarge extends Error {
+  override name = "BodyTooLarge";
 }

@@ -12,14 +12,21 @@ import { tempDir } from "../helpers/tmp";
 const tmp = tempDir();
 let server: http.Server;
 let url: string;
-/** The number of NDJSON lines in each POST the peer received. */
+/** The number of NDJSON lines in each POST the peer took. */
 const posts: number[] = [];
+/** Bodies longer than this get 413, as the gateway answers past HTTP_BODY_LIMIT_BYTES. */
+let bodyLimit = Infinity;
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
     let body = "";
     req.on("data", (chunk: Buffer) => (body += chunk.toString()));
     req.on("end", () => {
+      if (body.length > bodyLimit) {
+        res.writeHead(413, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ error: { type: "PAYLOAD_TOO_LARGE", message: "too large" } }));
+        return;
+      }
       const n = body.split("\n").filter(l => l !== "").length;
       posts.push(n);
       res.writeHead(202, { "Content-Type": "application/json" });
@@ -63,6 +70,24 @@ describe("replayFile", () => {
     const summary = await replayFile({ file: write("rate.ndjson", events(40)), url, rate: 20 });
     expect(summary).toMatchObject({ read: 40, accepted: 40, batches: 2 });
     expect(posts).toEqual([20, 20]);
+  });
+
+  it("sends a batch the gateway finds too large again in halves, and rejects only an event too large alone", async () => {
+    posts.length = 0;
+    bodyLimit = 200;
+    try {
+      const lines = events(40);
+      lines.splice(10, 0, JSON.stringify({ id: "huge", pad: "x".repeat(300) }));
+      const summary = await replayFile({ file: write("large.ndjson", lines), url });
+      expect(summary).toMatchObject({ read: 41, accepted: 40, rejected: 1 });
+      expect(summary.rejections).toEqual([
+        { line: 11, errors: [expect.stringMatching(/larger than the gateway takes/) as unknown] },
+      ]);
+      expect(posts.reduce((a, b) => a + b, 0)).toBe(40);
+      expect(Math.max(...posts)).toBeLessThan(40);
+    } finally {
+      bodyLimit = Infinity;
+    }
   });
 
   it("refuses a gateway address that is not an http URL before reading anything", async () => {
