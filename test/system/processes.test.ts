@@ -105,20 +105,20 @@ describe("the services as processes (scripts/services.sh)", () => {
 });
 
 describe("scripts/services.sh start when a service cannot start", () => {
+  /** Runs `start`, which must fail within a minute; its exit code, whether it was killed, stderr. */
+  const failedStart = (env: NodeJS.ProcessEnv) =>
+    run("scripts/services.sh", ["start"], { cwd: projectRoot(), env, timeout: 60_000 }).then(
+      () => undefined,
+      (err: unknown) => err as { code: number; killed: boolean; stderr: string },
+    );
+
   it("refuses at once when another process holds the gateway's port", async () => {
     const holder = net.createServer();
     await new Promise<void>(resolve => holder.listen(0, "127.0.0.1", resolve));
     const { port } = holder.address() as net.AddressInfo;
     const { env, runDir } = await isolatedEnv("taken", { HTTP_PORT: String(port) });
     try {
-      const failed = await run("scripts/services.sh", ["start"], {
-        cwd: projectRoot(),
-        env,
-        timeout: 60_000,
-      }).then(
-        () => undefined,
-        (err: unknown) => err as { code: number; stderr: string },
-      );
+      const failed = await failedStart(env);
       expect(failed?.code).toBe(1);
       expect(failed?.stderr).toContain(`port ${port} is taken by another process`);
       // Nothing was started.
@@ -136,14 +136,7 @@ describe("scripts/services.sh start when a service cannot start", () => {
       HEALTH_TIMEOUT: "600",
     });
     try {
-      const failed = await run("scripts/services.sh", ["start"], {
-        cwd: projectRoot(),
-        env,
-        timeout: 60_000,
-      }).then(
-        () => undefined,
-        (err: unknown) => err as { code: number; killed: boolean; stderr: string },
-      );
+      const failed = await failedStart(env);
       expect(failed).toBeDefined();
       expect(failed?.killed).toBe(false);
       expect(failed?.code).toBe(1);
