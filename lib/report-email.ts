@@ -54,8 +54,8 @@ export function renderReportEmail(
   const change = previous === undefined ? undefined : report.total - previous.total;
   const window =
     previous === undefined
-      ? `All events up to ${when(report.timestamp)} (first report).`
-      : `Events counted from ${when(previous.timestamp)} (report #${previous.id}) to ${when(report.timestamp)}.`;
+      ? `Every user counted up to ${when(report.timestamp)} (first report).`
+      : `Every user counted up to ${when(report.timestamp)}; changes are since report #${previous.id} of ${when(previous.timestamp)}.`;
 
   const text = [
     renderReportText(report, { rows }).trimEnd(),

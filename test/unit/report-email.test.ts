@@ -34,7 +34,7 @@ describe("report email", () => {
     expect(html).toContain("(first report)");
   });
 
-  it("shows the change since the previous report and the window it covers", () => {
+  it("shows the change since the previous report, and that the counts are of every user so far", () => {
     const previous = {
       id: 6,
       timestamp: "2026-11-26T08:00:00.000Z",
@@ -43,7 +43,10 @@ describe("report email", () => {
     };
     const { html, text } = renderReportEmail(report, previous);
     expect(html).toContain("+40 since the previous report");
-    expect(html).toContain("from 2026-11-26 08:00:00 UTC (report #6) to 2026-11-27 08:00:00 UTC");
+    // The counts are of every user so far; only the changes cover the time since the last report.
+    expect(html).toContain(
+      "Every user counted up to 2026-11-27 08:00:00 UTC; changes are since report #6 of 2026-11-26 08:00:00 UTC.",
+    );
     expect(html).toMatch(/Houston, TX.*\+10/s);
     expect(html).toMatch(/Austin, TX.*\+30/s);
     expect(text).toContain("New users since then: +40.");
