@@ -14,13 +14,15 @@ import {
   type RunningConsumer,
 } from "../lib/batch-consumer";
 import { loadConfig, type Config } from "../lib/config";
+import { BuiltReports } from "../lib/built-reports";
+import { deadLetterMessages, dlqTopic } from "../lib/dead-letter";
 import { check, kafkaCheck, withTimeout, type CheckResult } from "../lib/health";
 import { ReportNotSentError } from "../lib/errors";
 import { connectKafka, consumerLag, type KafkaConnection } from "../lib/kafka";
 import { createMailer, type Mailer } from "../lib/mailer";
 import { createNormalizer } from "../lib/normalize";
 import { ReportOutbox, type ReportRecord, type StoredReport } from "../lib/outbox";
-import { buildReport, reportToCsv, type Report, type ReportFilters } from "../lib/report";
+import { buildReport, reportToCsv, type Report } from "../lib/report";
 import { parseReportQuery } from "../lib/report-query";
 import { retryUntil } from "../lib/retry";
 import { runShutdown } from "../lib/shutdown";
@@ -51,14 +53,10 @@ interface UserStatsState {
   outbox: ReportOutbox;
   job: schedule.Job | null;
   lagCache: { at: number; value: number | null } | undefined;
-  /**
-   * Serialised reports by "by|top|from|to", reused while the store is unchanged or for their
-   * reuse time; builtAt is on performance.now(), which a step of the wall clock does not move.
-   */
-  reportCache: Map<
-    string,
-    { version: number; builtAt: number; reuseMs: number; total: number; stats: string }
-  >;
+  /** The lag question under way, which callers meanwhile share. */
+  lagAsked: Promise<number | null> | undefined;
+  /** Reports as JSON text, rebuilt only when the store changed (lib/built-reports.ts). */
+  builtReports: BuiltReports;
   shutdown: Promise<void> | undefined;
   changeTimer: NodeJS.Timeout | undefined;
 }
@@ -67,11 +65,6 @@ interface UserStatsMethods {
   sendReportNow(this: UserStatsThis, trigger: string): Promise<SendReportResult>;
   deadLetter(this: UserStatsThis, records: InvalidRecord[]): Promise<void>;
   lag(this: UserStatsThis): Promise<number | null>;
-  reportJson(
-    this: UserStatsThis,
-    filters: ReportFilters,
-    have?: number,
-  ): { json: string | undefined; version: number; freshForMs: number };
   announceChange(this: UserStatsThis): void;
 }
 
@@ -82,19 +75,9 @@ interface UserStatsSettings {
   smtpUrl?: string;
 }
 
-/** Shortest time between two rebuilds of one cached report while events keep arriving. */
-const REPORT_REBUILD_MS = 250;
-/** Reports kept built: the default ones (by × top) and those of windows, oldest dropped first. */
-const REPORT_CACHE_DEFAULTS = 32;
-const REPORT_CACHE_WINDOWS = 4;
-/** A report cache key ends in "|from|to"; both empty for a report without a window. */
-const isWindowKey = (key: string): boolean => !key.endsWith("||");
 /** How long a report sent on request waits for the mail server before the answer says "pending". */
 const SEND_WAIT_MS = (config: Config): number =>
   Math.min(5000, Math.floor(config.moleculer.requestTimeoutMs / 2));
-
-/** Name of the dead-letter topic of a topic. */
-export const dlqTopic = (topic: string): string => `${topic}.dlq`;
 
 /** No report with that id in the history. */
 export class ReportNotFoundError extends Errors.MoleculerClientError {
@@ -131,7 +114,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
             // serialised counts, rebuilt only when the store changed (docs/DECISIONS.md).
             ctx.meta.$responseType = "application/json; charset=utf-8";
             const have = typeof ctx.meta.reportHave === "number" ? ctx.meta.reportHave : undefined;
-            const { json, version, freshForMs } = this.reportJson(filters, have);
+            const { json, version, freshForMs } = this.builtReports.get(filters, have);
             // The version of what this answer holds, which may be older than the store's: a gateway
             // must not keep it as current once it heard of a newer version, except for the time
             // this same build would be answered anyway (lib/report-cache.ts).
@@ -267,53 +250,6 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         }, 50);
       },
 
-      reportJson(
-        this: UserStatsThis,
-        filters: ReportFilters,
-        have?: number,
-      ): { json: string | undefined; version: number; freshForMs: number } {
-        const now = new Date().toISOString();
-        const windowed = filters.from !== undefined || filters.to !== undefined;
-        const key = `${filters.by}|${filters.top ?? ""}|${filters.from ?? ""}|${filters.to ?? ""}`;
-        let cached = this.reportCache.get(key);
-        // Rebuilt when the store changed, but not before its reuse time: under a continuous ingest
-        // a report may be that much behind, instead of rebuilt for every request. The reuse time
-        // is REPORT_REBUILD_MS, or twice the last build's time when longer (a window over a million
-        // events takes ~0.5 s to count), so that reports take at most a third of userstats's time
-        // per query and the consumer keeps going.
-        const fresh =
-          cached !== undefined &&
-          (cached.version === this.store.version ||
-            performance.now() - cached.builtAt < cached.reuseMs);
-        if (cached === undefined || !fresh) {
-          const started = performance.now();
-          const report = buildReport(this.store, filters);
-          const stats = JSON.stringify(report.stats);
-          const builtAt = performance.now();
-          cached = {
-            version: this.store.version,
-            builtAt,
-            reuseMs: Math.max(REPORT_REBUILD_MS, 2 * (builtAt - started)),
-            total: report.total,
-            stats,
-          };
-          // Windows are many and their reports can be large: fewer of them are kept.
-          const limit = windowed ? REPORT_CACHE_WINDOWS : REPORT_CACHE_DEFAULTS;
-          const kept = [...this.reportCache.keys()].filter(k => isWindowKey(k) === windowed);
-          if (!this.reportCache.has(key) && kept.length >= limit)
-            this.reportCache.delete(kept[0] as string);
-          this.reportCache.set(key, cached);
-        }
-        // How long this build is answered whatever the store does (0 once a rebuild is due).
-        const freshForMs = Math.max(0, cached.builtAt + cached.reuseMs - performance.now());
-        if (have === cached.version) return { json: undefined, version: have, freshForMs };
-        return {
-          json: `{"timestamp":"${now}","total":${cached.total},"filters":${JSON.stringify(filters)},"stats":${cached.stats}}`,
-          version: cached.version,
-          freshForMs,
-        };
-      },
-
       async sendReportNow(this: UserStatsThis, trigger: string): Promise<SendReportResult> {
         const report = buildReport(this.store, { by: "city" });
         const queued = this.outbox.enqueue(report, trigger);
@@ -351,23 +287,10 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
       },
 
       async deadLetter(this: UserStatsThis, records: InvalidRecord[]): Promise<void> {
-        const at = new Date().toISOString();
         await this.kafka.producer.send({
           topic: dlqTopic(config.kafka.topic),
           acks: -1,
-          messages: records.map(r => ({
-            key: r.message.key,
-            value: r.message.value,
-            headers: {
-              ...r.message.headers,
-              "dlq-reason": r.error.message,
-              "dlq-details": JSON.stringify((r.error as { data?: unknown }).data ?? null),
-              "dlq-source-topic": r.topic,
-              "dlq-source-partition": String(r.partition),
-              "dlq-source-offset": r.offset,
-              "dlq-at": at,
-            },
-          })),
+          messages: deadLetterMessages(records, new Date()),
         });
         this.logger.warn(`Sent ${records.length} invalid record(s) to the dead-letter topic.`, {
           topic: dlqTopic(config.kafka.topic),
@@ -379,22 +302,29 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         });
       },
 
-      /** Consumer lag, asked of Kafka at most once a second. */
-      async lag(this: UserStatsThis): Promise<number | null> {
+      /**
+       * Consumer lag, asked of Kafka at most once a second and once at a time (with Kafka down,
+       * each dashboard poll would otherwise leave one more admin request waiting for its timeout).
+       */
+      lag(this: UserStatsThis): Promise<number | null> {
         if (this.lagCache !== undefined && Date.now() - this.lagCache.at < 1000)
-          return this.lagCache.value;
-        const value = await withTimeout(
+          return Promise.resolve(this.lagCache.value);
+        this.lagAsked ??= withTimeout(
           () => consumerLag(this.kafka.healthAdmin, config.kafka.groupId, config.kafka.topic),
           1500,
-        ).catch(() => null);
-        this.lagCache = { at: Date.now(), value };
-        return value;
+        )
+          .catch(() => null)
+          .then(value => {
+            this.lagCache = { at: Date.now(), value };
+            this.lagAsked = undefined;
+            return value;
+          });
+        return this.lagAsked;
       },
     },
 
     created(this: UserStatsThis) {
       this.job = null;
-      this.reportCache = new Map();
     },
 
     async started(this: UserStatsThis) {
@@ -406,6 +336,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         timeoutMs: config.startupTimeoutMs,
         log,
       });
+      this.builtReports = new BuiltReports(this.store);
 
       this.kafka = await connectKafka({
         brokers: config.kafka.brokers,

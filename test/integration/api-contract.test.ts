@@ -5,7 +5,7 @@ import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../lib/retry";
 import { API_ROUTES, openApiPath } from "../../lib/routes";
-import { dlqTopic } from "../../services/userstats.service";
+import { dlqTopic } from "../../lib/dead-letter";
 import { deleteTopics } from "../helpers/kafka";
 import { http, startSystem, type TestSystem } from "../helpers/system";
 

@@ -13,7 +13,7 @@ import { replayFile } from "../../lib/replay";
 import type { Report } from "../../lib/report";
 import { waitFor } from "../../lib/retry";
 import { userEventCodec } from "../../lib/user-event";
-import { dlqTopic } from "../../services/userstats.service";
+import { dlqTopic } from "../../lib/dead-letter";
 import { deleteTopics, readTopic } from "../helpers/kafka";
 import { http, startSystem, type TestSystem } from "../helpers/system";
 import { tempDir } from "../helpers/tmp";

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../lib/paths";
-import { dlqTopic } from "../../services/userstats.service";
+import { dlqTopic } from "../../lib/dead-letter";
 import { launchBrowser, recordCspViolations, waitForText } from "../helpers/browser";
 import { deleteTopics } from "../helpers/kafka";
 import { startSystem, type TestSystem } from "../helpers/system";

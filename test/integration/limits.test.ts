@@ -1,7 +1,7 @@
 // Limits and hygiene at the gateway: rate limiting of write endpoints with the standard headers,
 // CORS only for configured origins, security headers.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dlqTopic } from "../../services/userstats.service";
+import { dlqTopic } from "../../lib/dead-letter";
 import { deleteTopics } from "../helpers/kafka";
 import { http, startSystem, type TestSystem } from "../helpers/system";
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replayFile, type ReplaySummary } from "../../lib/replay";
 import type { Report } from "../../lib/report";
 import { waitFor } from "../../lib/retry";
-import { dlqTopic } from "../../services/userstats.service";
+import { dlqTopic } from "../../lib/dead-letter";
 import { deleteTopics } from "../helpers/kafka";
 import { BROKEN, DAYS, TRUTH, writeMessyCsv, type FixtureRow } from "../helpers/messy-fixture";
 import { http, startSystem, type TestSystem } from "../helpers/system";

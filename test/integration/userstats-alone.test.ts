@@ -8,7 +8,8 @@ import type { Report } from "../../lib/report";
 import { waitFor } from "../../lib/retry";
 import { userEventCodec, type UserEvent } from "../../lib/user-event";
 import { brokerOptions } from "../../moleculer.config";
-import { createUserStatsService, dlqTopic } from "../../services/userstats.service";
+import { dlqTopic } from "../../lib/dead-letter";
+import { createUserStatsService } from "../../services/userstats.service";
 import { deleteTopics, produceRaw } from "../helpers/kafka";
 import { testEnv } from "../helpers/system";
 
