@@ -55,6 +55,7 @@ export interface Config {
     /** First retry delay of a report that could not be sent; doubles with each attempt. */
     retryBaseMs: number;
     retryMaxMs: number;
+    /** Attempts after which a refusal (SMTP 5xx) marks a report failed; other failures are retried. */
     maxAttempts: number;
   };
   startupTimeoutMs: number;
@@ -207,7 +208,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       to,
       retryBaseMs: int("REPORT_RETRY_BASE_MS", 30_000, 10, 3_600_000),
       retryMaxMs: int("REPORT_RETRY_MAX_MS", 30 * 60_000, 10, 24 * 3_600_000),
-      maxAttempts: int("REPORT_MAX_ATTEMPTS", 20, 1, 1000),
+      maxAttempts: int("REPORT_MAX_ATTEMPTS", 5, 1, 1000),
     },
     startupTimeoutMs: int("STARTUP_TIMEOUT_MS", 60_000, 1000, 3_600_000),
   };

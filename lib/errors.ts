@@ -80,7 +80,7 @@ export class RateLimitedError extends Errors.MoleculerClientError {
   }
 }
 
-/** A report sent on request that the mail server refused, with no attempt left (REPORT_MAX_ATTEMPTS). */
+/** A report sent on request that the mail server refused outright (5xx), with no attempt left (REPORT_MAX_ATTEMPTS). */
 export class ReportNotSentError extends Errors.MoleculerError {
   constructor(record: ReportRecord) {
     super(

@@ -490,7 +490,7 @@ export function buildOpenApi(server: string): Record<string, unknown> {
             },
             "429": tooMany,
             "502": errorResponse(
-              "Stored, but the mail server refused it and no attempt is left (REPORT_MAX_ATTEMPTS); it stays in the history as failed.",
+              "Stored, but the mail server refused it outright (SMTP 5xx) and no attempt is left (REPORT_MAX_ATTEMPTS); it stays in the history as failed.",
               {
                 error: {
                   type: "REPORT_NOT_SENT",

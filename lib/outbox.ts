@@ -1,6 +1,9 @@
 /**
  * The report outbox: every report is stored in SQLite before it is sent; a failed send is retried
  * with exponential backoff, also after a restart, and a report marked sent is never sent again.
+ * A mail server that is down or answers "try later" (4xx) is waited for however long it takes; only
+ * a refusal a retry will not change (5xx: no such mailbox, authentication refused), once the report
+ * was tried maxAttempts times, marks it failed.
  * Each email carries a Message-ID derived from the report, so that the one case a duplicate remains
  * possible (the process dies after the SMTP server accepted a mail and before it is marked sent) is
  * recognisable by mail clients.
@@ -44,7 +47,10 @@ export interface OutboxOptions {
   /** First retry delay; doubles each attempt. */
   retryBaseMs: number;
   retryMaxMs: number;
-  /** After this many failed attempts the report is marked failed. */
+  /**
+   * Attempts after which a refusal (5xx) marks the report failed; other failures (server down,
+   * 4xx "try later") are retried for as long as they last.
+   */
   maxAttempts: number;
   /** Reports kept in the history (pending ones are always kept). Default 500. */
   keep?: number;
@@ -68,7 +74,17 @@ interface Row {
 
 /** Cities of a report kept in the history, enough for "change since" of any top list. */
 const KEPT_STATS = 500;
-const CLAIM_MS = 5 * 60_000;
+/**
+ * How long an attempt holds its claim on a report: longer than a send can take (the mailer bounds
+ * each SMTP exchange by 10 s), short enough that a report whose sender died is tried again soon.
+ */
+const CLAIM_MS = 60_000;
+
+/** A mail server's refusal that a retry will not change (an SMTP reply of 5xx). */
+export function isPermanentFailure(err: unknown): boolean {
+  const code = (err as { responseCode?: unknown } | null | undefined)?.responseCode;
+  return typeof code === "number" && code >= 500 && code < 600;
+}
 
 function toRecord(r: Row): ReportRecord {
   return {
@@ -174,10 +190,14 @@ export class ReportOutbox {
 
   private async attempt(id: number): Promise<ReportRecord> {
     const now = new Date();
-    // Claim the report (also guards against a second process working on the same file).
+    // Claim the report unless another attempt holds it or it waits for its retry time (also
+    // guards against a second process working on the same file).
     const claimed = this.db
-      .prepare("UPDATE reports SET next_attempt_at = ? WHERE id = ? AND status = 'pending'")
-      .run(new Date(now.getTime() + CLAIM_MS).toISOString(), id).changes;
+      .prepare(
+        `UPDATE reports SET next_attempt_at = ? WHERE id = ? AND status = 'pending'
+         AND (next_attempt_at IS NULL OR next_attempt_at <= ?)`,
+      )
+      .run(new Date(now.getTime() + CLAIM_MS).toISOString(), id, now.toISOString()).changes;
     const row = this.db
       .prepare(
         "SELECT subject, text, html, csv, csv_filename, recipients, attempts, message_id FROM reports WHERE id = ?",
@@ -208,15 +228,23 @@ export class ReportOutbox {
           },
         ],
       });
+      // The recipients it went to: those configured now, which may differ from when it was stored.
       this.db
         .prepare(
-          "UPDATE reports SET status = ?, attempts = attempts + 1, sent_at = ?, next_attempt_at = NULL, last_error = NULL WHERE id = ?",
+          `UPDATE reports SET status = ?, attempts = attempts + 1, sent_at = ?, next_attempt_at = NULL,
+             last_error = NULL, recipients = COALESCE(?, recipients) WHERE id = ?`,
         )
-        .run(delivery.via === "smtp" ? "sent" : "logged", new Date().toISOString(), id);
+        .run(
+          delivery.via === "smtp" ? "sent" : "logged",
+          new Date().toISOString(),
+          delivery.via === "smtp" ? JSON.stringify(delivery.to) : null,
+          id,
+        );
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       const attempts = row.attempts + 1;
-      if (attempts >= this.opts.maxAttempts) {
+      // A server that is down or says "later" is waited for; one that refuses outright ends it.
+      if (attempts >= this.opts.maxAttempts && isPermanentFailure(err)) {
         this.db
           .prepare(
             "UPDATE reports SET status = 'failed', attempts = ?, last_error = ?, next_attempt_at = NULL WHERE id = ?",

@@ -47,9 +47,11 @@ it("delivers a report sent during an SMTP outage once SMTP is back, across a kil
   await sys.waitExit("userstats");
   smtp.refusing = false;
   await sys.start();
+  // Bounded above the outbox's claim (60 s), which holds the report should the kill have landed
+  // during an attempt.
   await waitFor(
     async () => (await status())?.status === "sent",
-    60_000,
+    120_000,
     "delivery after the restart",
   );
   const copies = smtp.mails.filter(m => m.parsed.messageId === queued.messageId);

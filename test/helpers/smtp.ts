@@ -14,8 +14,10 @@ export interface SmtpReceiver {
   url: string;
   port: number;
   mails: ReceivedMail[];
-  /** While true, every mail is refused with a 451 (temporary failure). */
+  /** While true, every mail is refused with `refuseWith`. */
   refusing: boolean;
+  /** The SMTP reply code of a refusal: 451 (try later, the default) or a 5xx (refused outright). */
+  refuseWith: number;
   /** While true, the reply to each mail's data is held back (a mail server slow to answer). */
   holding: boolean;
   /** Sends the replies held back so far and stops holding. */
@@ -27,7 +29,7 @@ export interface SmtpReceiver {
 export async function startSmtpReceiver(): Promise<SmtpReceiver> {
   const mails: ReceivedMail[] = [];
   const held: (() => void)[] = [];
-  const receiver = { mails, refusing: false, holding: false } as SmtpReceiver;
+  const receiver = { mails, refusing: false, refuseWith: 451, holding: false } as SmtpReceiver;
   receiver.release = () => {
     receiver.holding = false;
     for (const reply of held.splice(0)) reply();
@@ -48,10 +50,10 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
       });
       const finish = () => {
         if (receiver.refusing) {
-          const err = new Error("Mailbox temporarily unavailable") as Error & {
-            responseCode: number;
-          };
-          err.responseCode = 451;
+          const err = new Error(
+            receiver.refuseWith >= 500 ? "Mailbox unavailable" : "Mailbox temporarily unavailable",
+          ) as Error & { responseCode: number };
+          err.responseCode = receiver.refuseWith;
           callback(err);
           return;
         }

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../lib/retry";
 import type { ReportRecord } from "../../lib/outbox";
 import { brokerOptions } from "../../moleculer.config";
-import { createUserStatsService, dlqTopic } from "../../services/userstats.service";
+import { dlqTopic } from "../../lib/dead-letter";
+import { createUserStatsService } from "../../services/userstats.service";
 import { deleteTopics } from "../helpers/kafka";
 import { startSmtpReceiver, type SmtpReceiver } from "../helpers/smtp";
 import { http, startSystem, type TestSystem } from "../helpers/system";
@@ -166,7 +167,7 @@ describe("report emails", () => {
   });
 });
 
-describe("a report the mail server refuses with no attempt left", () => {
+describe("a mail server that refuses outright, with one attempt allowed", () => {
   let refusing: SmtpReceiver;
   let strict: TestSystem;
   beforeAll(async () => {
@@ -176,6 +177,8 @@ describe("a report the mail server refuses with no attempt left", () => {
       SMTP_URL: refusing.url,
       REPORT_TO: "boss@example.com",
       REPORT_MAX_ATTEMPTS: "1",
+      REPORT_RETRY_BASE_MS: "100",
+      REPORT_RETRY_MAX_MS: "200",
     });
   });
   afterAll(async () => {
@@ -184,21 +187,49 @@ describe("a report the mail server refuses with no attempt left", () => {
     if (strict)
       await deleteTopics([strict.config.kafka.topic, dlqTopic(strict.config.kafka.topic)]);
   });
+  const listed = async (id: number): Promise<ReportRecord | undefined> =>
+    ((await http(strict.baseUrl, "/reports")).body as { reports: ReportRecord[] }).reports.find(
+      r => r.id === id,
+    );
 
-  it("answers 502 REPORT_NOT_SENT, and the history keeps it as failed", async () => {
+  it("keeps retrying past its attempts while the server says 'try later', and gives up at its first outright refusal", async () => {
+    refusing.refuseWith = 451;
+    const res = await http(strict.baseUrl, "/report/send", { method: "POST" });
+    expect(res.status).toBe(202);
+    const { id } = res.body as ReportRecord;
+    await waitFor(
+      async () => {
+        const r = await listed(id);
+        return r !== undefined && r.status === "pending" && r.attempts >= 3;
+      },
+      10_000,
+      "three attempts refused for now, the report still pending",
+    );
+    refusing.refuseWith = 550;
+    const failed = await waitFor(
+      async () => {
+        const r = await listed(id);
+        return r?.status === "failed" ? r : undefined;
+      },
+      10_000,
+      "the report to fail at the outright refusal",
+    );
+    expect(failed.error).toMatch(/550|unavailable/i);
+    expect(failed.nextAttemptAt).toBeNull();
+    expect(refusing.mails).toHaveLength(0);
+  });
+
+  it("answers 502 REPORT_NOT_SENT to a report refused outright, and the history keeps it as failed", async () => {
+    refusing.refuseWith = 550;
     const res = await http(strict.baseUrl, "/report/send", { method: "POST" });
     expect(res.status).toBe(502);
     const { error } = res.body as {
       error: { type: string; message: string; data: { id: number; attempts: number } };
     };
     expect(error.type).toBe("REPORT_NOT_SENT");
-    expect(error.message).toMatch(/451|unavailable/i);
+    expect(error.message).toMatch(/550|unavailable/i);
     expect(error.data.attempts).toBe(1);
-    const list = (await http(strict.baseUrl, "/reports")).body as { reports: ReportRecord[] };
-    expect(list.reports.find(r => r.id === error.data.id)).toMatchObject({
-      status: "failed",
-      attempts: 1,
-    });
+    expect(await listed(error.data.id)).toMatchObject({ status: "failed", attempts: 1 });
     expect(refusing.mails).toHaveLength(0);
     expect((await http(strict.baseUrl, "/healthcheck")).status).toBe(200);
   });

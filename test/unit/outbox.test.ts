@@ -9,17 +9,24 @@ import { waitFor } from "../../lib/retry";
 import { openDatabase, type Db } from "../../lib/sqlite";
 import { tempDir } from "../helpers/tmp";
 
-function fakeMailer(via: "smtp" | "log" = "smtp") {
+/**
+ * A mailer that records what it sends. `failing`: true fails as a server that is down, a string
+ * fails with that message and, when it starts with an SMTP code, that code as `responseCode`.
+ */
+function fakeMailer(via: "smtp" | "log" = "smtp", to = ["a@example.com"]) {
   const sent: OutgoingMail[] = [];
-  const state = { failing: false as boolean | string };
+  const state = { failing: false as boolean | string, to };
   const mailer: Mailer = {
     deliver(mail) {
-      if (state.failing !== false)
+      if (state.failing !== false) {
+        const message = state.failing === true ? "connection refused" : state.failing;
+        const code = /^\d{3}\b/.exec(message);
         return Promise.reject(
-          new Error(state.failing === true ? "connection refused" : state.failing),
+          Object.assign(new Error(message), code ? { responseCode: Number(code[0]) } : {}),
         );
+      }
       sent.push(mail);
-      return Promise.resolve({ via, to: ["a@example.com"], messageId: mail.messageId });
+      return Promise.resolve({ via, to: [...state.to], messageId: mail.messageId });
     },
     verify: () => Promise.resolve(),
     close: () => undefined,
@@ -110,7 +117,28 @@ describe("ReportOutbox", () => {
     expect(sent).toHaveLength(1);
   });
 
-  it("gives up after maxAttempts and says why", async () => {
+  it("keeps retrying past maxAttempts while the server is down or says 'try later'", async () => {
+    const { mailer, sent, state } = fakeMailer();
+    const outbox = make(mailer, { maxAttempts: 2, retryBaseMs: 10, retryMaxMs: 20 });
+    state.failing = true;
+    const { id } = outbox.enqueue(report(1), "schedule");
+    outbox.start(10);
+    await waitFor(
+      () => (outbox.record(id)?.attempts ?? 0) >= 4,
+      5000,
+      "four attempts, server down",
+    );
+    state.failing = "451 4.3.2 try again later";
+    const at = outbox.record(id)?.attempts ?? 0;
+    await waitFor(() => (outbox.record(id)?.attempts ?? 0) >= at + 2, 5000, "two more, 451");
+    expect(outbox.record(id)?.status).toBe("pending");
+    state.failing = false;
+    await waitFor(() => outbox.record(id)?.status === "sent", 5000, "the report to be sent");
+    await outbox.stop();
+    expect(sent).toHaveLength(1);
+  });
+
+  it("gives up at an outright refusal (5xx) after maxAttempts and says why", async () => {
     const { mailer, state } = fakeMailer();
     state.failing = "550 mailbox unavailable";
     const outbox = make(mailer, { maxAttempts: 2, retryBaseMs: 10 });
@@ -123,6 +151,43 @@ describe("ReportOutbox", () => {
       error: "550 mailbox unavailable",
       nextAttemptAt: null,
     });
+  });
+
+  it("records the recipients a report went to, which REPORT_TO may have changed since it was stored", async () => {
+    const { mailer, state } = fakeMailer("smtp", ["old@example.com"]);
+    const outbox = make(mailer, { recipients: ["old@example.com"] });
+    state.failing = true;
+    const { id } = outbox.enqueue(report(1), "schedule");
+    await outbox.deliver(id);
+    expect(outbox.record(id)?.recipients).toEqual(["old@example.com"]);
+    state.failing = false;
+    state.to = ["new@example.com", "boss@example.com"];
+    await waitFor(() => outbox.deliverDue().then(() => outbox.record(id)?.status === "sent"), 5000);
+    expect(outbox.record(id)?.recipients).toEqual(["new@example.com", "boss@example.com"]);
+  });
+
+  it("sends a report once when two processes work on the same file", async () => {
+    const first = fakeMailer();
+    const second = fakeMailer();
+    const otherDb = openDatabase(path.join(tmp.dir, "outbox.sqlite"));
+    try {
+      const a = make(first.mailer);
+      const b = new ReportOutbox({
+        db: otherDb,
+        mailer: second.mailer,
+        recipients: ["a@example.com"],
+        log: silentLog,
+        retryBaseMs: 50,
+        retryMaxMs: 200,
+        maxAttempts: 5,
+      });
+      const { id } = a.enqueue(report(1), "schedule");
+      await Promise.all([a.deliver(id), b.deliver(id), b.deliverDue(), a.deliverDue()]);
+      expect(first.sent.length + second.sent.length).toBe(1);
+      expect(a.record(id)?.status).toBe("sent");
+    } finally {
+      otherDb.close();
+    }
   });
 
   it("sends after a restart what an earlier process left pending", async () => {
