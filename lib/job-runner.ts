@@ -99,7 +99,8 @@ export class JobRunner<M> {
       // A later chunk may have given up and marked the job failed meanwhile: stop here too.
       const ok = (await head.sent) && store.get(job.id)?.state !== "failed";
       if (!ok) {
-        failed = true;
+        // A chunk also settles false when a shutdown stopped its retries: then the job is paused.
+        failed = store.get(job.id)?.state === "failed";
         break;
       }
       this.eventsProduced += head.end - produced;
