@@ -6,6 +6,7 @@ import type { BrokerOptions } from "moleculer";
 import { callRouting } from "./lib/call-routing";
 import { loadConfig, type Config } from "./lib/config";
 import { stopHeartbeatsOnStop } from "./lib/stop-heartbeats";
+import { stopOnce } from "./lib/stop-once";
 
 /** Options of one service broker; `overrides` lets tests replace single fields. */
 export function brokerOptions(
@@ -39,9 +40,20 @@ export function brokerOptions(
     disableBalancer: true,
     // …but a call to an action of this very node runs in-process, and moleculer-web's calls go to
     // the shared queue too (lib/call-routing.ts).
-    // The heartbeats stop when the broker begins to stop, not after its transporter is gone.
-    middlewares: [callRouting(), stopHeartbeatsOnStop()],
+    // The heartbeats stop when the broker begins to stop, not after its transporter is gone; a
+    // second signal waits for the stop under way instead of running it again.
+    middlewares: [callRouting(), stopHeartbeatsOnStop(), stopOnce()],
     requestTimeout: config.moleculer.requestTimeoutMs,
+    // fastest-validator's own wording of these two names neither the value refused nor the key.
+    validator: {
+      type: "Fastest",
+      options: {
+        messages: {
+          enumValue: "The '{field}' field must be one of {expected}; got '{actual}'.",
+          objectStrict: "Unknown parameter(s): {actual}.",
+        },
+      },
+    },
     // On stop, wait for the requests in progress before the services' stopped() run.
     tracking: { enabled: true, shutdownTimeout: 15_000 },
     heartbeatInterval: 5,
