@@ -60,6 +60,30 @@ const BODY_PARSER_TYPES: Record<string, { status: number; type: string; message:
 
 export const RETRY_AFTER_SECONDS = 5;
 
+/** Keys moleculer's validator adds to each problem, which say where it ran, not what is wrong. */
+const INTERNAL_KEYS = new Set(["nodeID", "action"]);
+
+/**
+ * A client error's details without the node and action that found them; an unknown-parameters
+ * problem of the validator (`$$strict`) becomes one problem per parameter, named in `field`.
+ */
+function clientData(data: unknown): unknown {
+  if (!Array.isArray(data)) return data;
+  return data.flatMap((item: unknown) => {
+    if (typeof item !== "object" || item === null) return [item];
+    const kept = Object.fromEntries(
+      Object.entries(item as Record<string, unknown>).filter(([k]) => !INTERNAL_KEYS.has(k)),
+    );
+    if (kept.type !== "objectStrict" || typeof kept.actual !== "string") return [kept];
+    return kept.actual.split(", ").map(name => ({
+      type: "objectStrict",
+      field: name,
+      message: `Unknown parameter '${name}'.`,
+      expected: kept.expected,
+    }));
+  });
+}
+
 /** The HTTP answer for an error; `internal` is true when it should be logged as a server fault. */
 export function toHttpError(err: unknown): HttpError & { internal: boolean } {
   const e = (typeof err === "object" && err !== null ? err : {}) as ErrorLike;
@@ -104,7 +128,7 @@ export function toHttpError(err: unknown): HttpError & { internal: boolean } {
 
   if (code !== undefined && code >= 400 && code < 500) {
     const body: HttpError["body"] = { error: { type: type ?? "CLIENT_ERROR", message } };
-    if (e.data !== undefined && e.data !== null) body.error.data = e.data;
+    if (e.data !== undefined && e.data !== null) body.error.data = clientData(e.data);
     return { status: code, headers: json, body, internal: false };
   }
 

@@ -175,8 +175,24 @@ export function validateUserEvent(value: unknown): FieldError[] {
   }
   const result = checkEvent(value) as true | ValidationError[];
   if (result === true) return [];
-  return result.map(e => ({ field: e.field, type: e.type, message: e.message ?? e.type }));
+  // A field with a choice of types (postCode: text or number) fails each choice: one problem.
+  const problems: FieldError[] = [];
+  for (const e of result) {
+    const alternatives = EITHER[e.field];
+    if (alternatives === undefined) {
+      problems.push({ field: e.field, type: e.type, message: e.message ?? e.type });
+    } else if (!problems.some(p => p.field === e.field)) {
+      problems.push({ field: e.field, type: "multi", message: alternatives });
+    }
+  }
+  return problems;
 }
+
+/** The one message of a field whose value may be of several types. */
+const EITHER: Record<string, string> = {
+  "address.postCode":
+    "The 'address.postCode' field must be text of at most 20 characters or a whole number from 0 to 999999999.",
+};
 
 /**
  * The value as a UserEvent in canonical form (lower-case id, UTC datetime), or throws

@@ -55,6 +55,8 @@ type Meta = Record<string, unknown>;
 const BACKENDS = ["userevents", "userstats"] as const;
 const HEALTH_TIMEOUT_MS = 3000;
 const NDJSON = "application/x-ndjson";
+/** What /docs/vendor serves of swagger-ui-dist: the files public/docs/index.html loads. */
+const DOCS_VENDOR_FILES = new Set(["/swagger-ui.css", "/swagger-ui-bundle.js"]);
 
 export interface HealthReport {
   status: "ok" | "fail";
@@ -206,6 +208,15 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
           mappingPolicy: "restrict",
           autoAliases: false,
           use: [
+            // Only the two files the page loads; not the package's other files.
+            (req: IncomingMessage, _res: ServerResponse, next: (err?: Error) => void) => {
+              const file = (req.url ?? "").split("?")[0];
+              if (file === undefined || !DOCS_VENDOR_FILES.has(file)) {
+                next(Object.assign(new Error("Not found"), { code: 404, type: "NOT_FOUND" }));
+                return;
+              }
+              next();
+            },
             serveStatic(path.dirname(require.resolve("swagger-ui-dist/package.json")), {
               index: false,
               setHeaders: (res: ServerResponse) => setSecurityHeaders(res, CSP.docs),
@@ -371,6 +382,15 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
           await Promise.all(
             BACKENDS.map(async name => {
               const started = Date.now();
+              // Not asked before any node of it joined: moleculer would log a warning per call
+              // while `make up` waits for health.
+              const registry = this.broker.registry as unknown as {
+                hasService(name: string): boolean;
+              };
+              if (!registry.hasService(name)) {
+                checks[name] = { ok: false, ms: 0, error: `No node of ${name} is connected.` };
+                return;
+              }
               try {
                 const sub = await ctx.call<Record<string, CheckResult>, Record<string, never>>(
                   `${name}.health`,

@@ -64,7 +64,7 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
     actions: {
       /** Accepts a job of n generated user events; answers before producing them. */
       submit: {
-        params: { n: { type: "any" } },
+        params: { $$strict: true, n: { type: "any" } },
         handler(this: UserEventsThis, ctx: Context<SubmitParams>): SubmitResult {
           if (this.stopping) throw new ShuttingDownError("userevents");
           const n = parseCount(ctx.params.n, config.submit.max);
@@ -107,7 +107,7 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
 
       /** The state and progress of a submit job. */
       job: {
-        params: { id: { type: "string", min: 1, max: 100 } },
+        params: { $$strict: true, id: { type: "string", min: 1, max: 100 } },
         handler(this: UserEventsThis, ctx: Context<{ id: string }>): Job {
           const job = this.store.get(ctx.params.id);
           if (job === undefined) throw new JobNotFoundError(ctx.params.id);

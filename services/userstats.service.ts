@@ -145,6 +145,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
       /** The report history, newest first, with send status. */
       reports: {
         params: {
+          $$strict: true,
           limit: { type: "number", integer: true, min: 1, max: 200, optional: true, convert: true },
           before: { type: "number", integer: true, min: 1, optional: true, convert: true },
         },
@@ -165,6 +166,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
       /** One stored report; format=html shows it as the email does, format=csv is its attachment. */
       getReport: {
         params: {
+          $$strict: true,
           id: { type: "number", integer: true, min: 1, convert: true },
           format: { type: "enum", values: ["json", "html", "csv"], optional: true },
         },

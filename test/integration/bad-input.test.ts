@@ -122,6 +122,8 @@ const LEAKS: readonly RegExp[] = [
   /node_modules/,
   /\b[A-Za-z]*Error: /,
   /<html|<!doctype/i,
+  // Where a problem was found (moleculer's validator adds the node and action) is no client's business.
+  /"nodeID"|"action"/,
 ];
 
 /** A stable, machine-readable error type. */
@@ -227,6 +229,8 @@ const unknownRouteCases: Case[] = [
   notFound("path traversal from a route", "/report/../../package.json"),
   notFound("path traversal from the docs files", "/docs/vendor/../../../package.json"),
   notFound("encoded traversal from the docs files", "/docs/vendor/..%2f..%2f..%2fpackage.json"),
+  notFound("a file of the docs package the page does not load", "/docs/vendor/package.json"),
+  notFound("the docs package's folder", "/docs/vendor/"),
   notFound("a double slash to /etc/passwd", "//etc/passwd"),
   notFound("a dotfile", "/.env"),
   notFound("the git folder", "/.git/config"),
@@ -575,6 +579,46 @@ const lookupCases: Case[] = [
     status: 422,
     type: "VALIDATION_ERROR",
     fields: ["id"],
+  },
+  {
+    name: "GET /reports?limit=0",
+    method: "GET",
+    path: "/reports?limit=0",
+    status: 422,
+    type: "VALIDATION_ERROR",
+    fields: ["limit"],
+  },
+  {
+    name: "GET /reports with an unknown parameter",
+    method: "GET",
+    path: "/reports?limit=5&colour=red",
+    status: 422,
+    type: "VALIDATION_ERROR",
+    fields: ["colour"],
+  },
+  {
+    name: "GET /reports/1 in an unknown format",
+    method: "GET",
+    path: "/reports/1?format=pdf",
+    status: 422,
+    type: "VALIDATION_ERROR",
+    fields: ["format"],
+  },
+  {
+    name: "GET /submit/5 with unknown parameters",
+    method: "GET",
+    path: "/submit/5?x=1&y=2",
+    status: 422,
+    type: "VALIDATION_ERROR",
+    fields: ["x", "y"],
+  },
+  {
+    name: "GET /jobs/:id with an unknown parameter",
+    method: "GET",
+    path: "/jobs/abc?verbose=1",
+    status: 422,
+    type: "VALIDATION_ERROR",
+    fields: ["verbose"],
   },
   {
     name: "GET /reports/99999999",

@@ -14,6 +14,43 @@ describe("toHttpError", () => {
     expect(toHttpError(new JobNotFoundError("x")).status).toBe(404);
   });
 
+  it("drops the node and action the validator names, and names each unknown parameter", () => {
+    const e = toHttpError(
+      new Errors.ValidationError("Parameters validation error!", "VALIDATION_ERROR", [
+        {
+          type: "numberMin",
+          field: "limit",
+          message: "m",
+          actual: 0,
+          nodeID: "vm-1",
+          action: "a.b",
+        },
+        {
+          type: "objectStrict",
+          message: "m",
+          expected: '"limit, before"',
+          actual: "x, y",
+          nodeID: "vm-1",
+        },
+      ]),
+    );
+    expect(e.body.error.data).toEqual([
+      { type: "numberMin", field: "limit", message: "m", actual: 0 },
+      {
+        type: "objectStrict",
+        field: "x",
+        message: "Unknown parameter 'x'.",
+        expected: '"limit, before"',
+      },
+      {
+        type: "objectStrict",
+        field: "y",
+        message: "Unknown parameter 'y'.",
+        expected: '"limit, before"',
+      },
+    ]);
+  });
+
   it.each([
     new Errors.ServiceNotFoundError({ action: "userevents.submit" }),
     new Errors.ServiceNotAvailableError({ action: "userevents.submit" }),

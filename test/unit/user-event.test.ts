@@ -45,6 +45,22 @@ describe("user event", () => {
     expect(validateUserEvent(event).map(e => e.field)).toContain(field);
   });
 
+  it.each([{ zip: 1 }, "9".repeat(21), -1, 1.5])(
+    "says once what a postCode may be (%j), not once per type it may have",
+    postCode => {
+      const problems = validateUserEvent({ ...valid, address: { ...valid.address, postCode } });
+      expect(problems).toEqual([
+        {
+          field: "address.postCode",
+          type: "multi",
+          message: expect.stringMatching(
+            /text of at most 20 characters or a whole number/,
+          ) as unknown,
+        },
+      ]);
+    },
+  );
+
   it.each([
     ["2026-11-27T08:00:00Z", "2026-11-27T08:00:00.000Z"],
     ["2026-11-27T10:00:00+02:00", "2026-11-27T08:00:00.000Z"],
