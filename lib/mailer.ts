@@ -23,6 +23,8 @@ export interface Delivery {
 }
 
 export interface Mailer {
+  /** How it delivers: by email, or into the log (no SMTP_URL). */
+  readonly via: "smtp" | "log";
   deliver(mail: OutgoingMail): Promise<Delivery>;
   /** Throws unless the SMTP server answers (always passes for the log mailer). */
   verify(): Promise<void>;
@@ -43,6 +45,7 @@ export function createMailer(opts: MailerOptions): Mailer {
   const { log } = opts;
   if (opts.smtpUrl === undefined) {
     return {
+      via: "log",
       deliver(mail) {
         log.info(
           `Report (no SMTP_URL set, so logged instead of emailed): ${mail.subject}\n${mail.text}`,
@@ -65,6 +68,7 @@ export function createMailer(opts: MailerOptions): Mailer {
     { from: opts.from },
   );
   return {
+    via: "smtp",
     async deliver(mail) {
       const info = await transport.sendMail({ to: [...opts.to], ...mail });
       log.info("Report emailed.", {

@@ -143,36 +143,44 @@ export class ReportOutbox {
       const r = JSON.parse(previousRow.report) as Report;
       previous = { id: previousRow.id, timestamp: r.timestamp, total: r.total, stats: r.stats };
     }
-    const email = renderReportEmail(report, previous, this.opts.emailRows);
     const kept: Report = {
       ...report,
       stats: Object.fromEntries(Object.entries(report.stats).slice(0, KEPT_STATS)),
     };
     const now = new Date().toISOString();
     const id = this.db.transaction(() => {
+      // Stored first, rendered once its id is known: a logged report's text points to its CSV.
       const { lastInsertRowid } = this.db
         .prepare(
           `INSERT INTO reports (created_at, trigger, total, report, subject, text, html, csv, csv_filename, recipients,
              status, attempts, next_attempt_at, message_id)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '')`,
+           VALUES (?, ?, ?, ?, '', '', '', x'', '', ?, 'pending', 0, ?, '')`,
         )
         .run(
           now,
           trigger,
           report.total,
           JSON.stringify(kept),
+          JSON.stringify(this.opts.recipients),
+          now,
+        );
+      const rowId = Number(lastInsertRowid);
+      const csvAt = this.opts.mailer.via === "log" ? `/reports/${rowId}?format=csv` : undefined;
+      const email = renderReportEmail(report, previous, this.opts.emailRows, csvAt);
+      this.db
+        .prepare(
+          `UPDATE reports SET subject = ?, text = ?, html = ?, csv = ?, csv_filename = ?, message_id = ?
+           WHERE id = ?`,
+        )
+        .run(
           email.subject,
           email.text,
           email.html,
           gzipSync(email.csv),
           email.csvFilename,
-          JSON.stringify(this.opts.recipients),
-          now,
+          `<report-${rowId}.${Date.parse(now)}@event-pipeline.local>`,
+          rowId,
         );
-      const rowId = Number(lastInsertRowid);
-      this.db
-        .prepare("UPDATE reports SET message_id = ? WHERE id = ?")
-        .run(`<report-${rowId}.${Date.parse(now)}@event-pipeline.local>`, rowId);
       this.prune();
       return rowId;
     })();

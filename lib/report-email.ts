@@ -42,11 +42,15 @@ const when = (iso: string): string =>
     .replace(/\.\d+Z$/, " UTC")
     .replace(/Z$/, " UTC");
 
-/** Renders the email of a report; `rows` cities are charted, all of them are in the CSV. */
+/**
+ * Renders the email of a report; `rows` cities are charted, all of them are in the CSV, which is
+ * attached, or, for a report that is logged instead of emailed, at `csvAt`.
+ */
 export function renderReportEmail(
   report: Report,
   previous: PreviousReport | undefined,
   rows = 15,
+  csvAt?: string,
 ): ReportEmail {
   const entries = Object.entries(report.stats);
   const top = entries.slice(0, rows);
@@ -57,11 +61,12 @@ export function renderReportEmail(
       ? `Every user counted up to ${when(report.timestamp)} (first report).`
       : `Every user counted up to ${when(report.timestamp)}; changes are since report #${previous.id} of ${when(previous.timestamp)}.`;
 
+  const fullTable = `The full table (${fmt(entries.length)} ${entries.length === 1 ? "city" : "cities"}) is ${csvAt === undefined ? "attached as CSV" : `at ${csvAt} as CSV`}`;
   const text = [
     renderReportText(report, { rows }).trimEnd(),
     "",
     change === undefined ? window : `${window} New users since then: ${signed(change)}.`,
-    `The full table (${fmt(entries.length)} cities) is attached as CSV.`,
+    `${fullTable}.`,
     "",
   ].join("\n");
 
@@ -104,7 +109,7 @@ ${chartRows}
 ${rest.length === 0 ? "" : `<tr><td colspan="2" style="${cell}color:#6b7280;">${fmt(rest.length)} more cities</td><td style="${cell}text-align:right;color:#6b7280;">${fmt(restSum)}</td><td style="${cell}text-align:right;color:#6b7280;">${report.total === 0 ? "0.0" : ((100 * restSum) / report.total).toFixed(1)}%</td>${previous === undefined ? "" : `<td style="${cell}"></td>`}</tr>`}
 </table>
 </td></tr>
-<tr><td style="padding:0 24px 24px;font-size:13px;color:#6b7280;">The full table (${fmt(entries.length)} cities) is attached as CSV. Counting is by distinct user id; addresses are cleaned before counting.</td></tr>
+<tr><td style="padding:0 24px 24px;font-size:13px;color:#6b7280;">${escapeHtml(fullTable)}. Counting is by distinct user id; addresses are cleaned before counting.</td></tr>
 </table>
 </td></tr></table>
 </body></html>

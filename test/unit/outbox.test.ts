@@ -17,6 +17,7 @@ function fakeMailer(via: "smtp" | "log" = "smtp", to = ["a@example.com"]) {
   const sent: OutgoingMail[] = [];
   const state = { failing: false as boolean | string, to };
   const mailer: Mailer = {
+    via,
     deliver(mail) {
       if (state.failing !== false) {
         const message = state.failing === true ? "connection refused" : state.failing;
@@ -94,10 +95,16 @@ describe("ReportOutbox", () => {
     expect(sent).toHaveLength(1);
   });
 
-  it("marks a report logged when there is no SMTP", async () => {
-    const { mailer } = fakeMailer("log");
+  it("marks a report logged when there is no SMTP, and points its text to the CSV it cannot attach", async () => {
+    const { mailer, sent } = fakeMailer("log");
     const outbox = make(mailer);
-    expect((await outbox.deliver(outbox.enqueue(report(1), "schedule").id)).status).toBe("logged");
+    const { id } = outbox.enqueue(report(1), "schedule");
+    expect((await outbox.deliver(id)).status).toBe("logged");
+    expect(sent[0]?.text).toContain(
+      `The full table (1 city) is at /reports/${id}?format=csv as CSV.`,
+    );
+    expect(sent[0]?.text).not.toContain("attached");
+    expect(outbox.csv(id)).toContain("Houston,TX,1");
   });
 
   it("retries a failed send with backoff until it goes through", async () => {
