@@ -28,9 +28,9 @@ down: ## Stop everything `make up` started
 	scripts/services.sh stop
 	scripts/brokers.sh stop
 
-status: ## Show what runs
-	-scripts/brokers.sh status
-	-scripts/services.sh status
+status: ## Show what runs (scripts/*.sh status exit 1 when something is down)
+	@scripts/brokers.sh status || true
+	@scripts/services.sh status || true
 
 run-brokers: install ## Start RabbitMQ, Kafka and MailDev (docker compose if a Docker engine runs)
 	scripts/brokers.sh start

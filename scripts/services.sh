@@ -21,6 +21,8 @@ read -r -a NODE_FLAGS <<<"${NODE_ARGS:-}"
 RUNNER=(node "${NODE_FLAGS[@]}" "$ROOT/node_modules/moleculer/bin/moleculer-runner.js" --config "$ROOT/dist/moleculer.config.js")
 
 built() { [ -f dist/moleculer.config.js ] || die "the project is not built: run make build"; }
+# A bad setting is named once, before any service starts.
+config_ok() { node "$ROOT/dist/scripts/check-config.js" || die "fix the settings above (README: Configuration)"; }
 
 healthy() { curl -sf --max-time 5 -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthcheck"; }
 # exited: prints the first service whose process is gone (each retries its brokers for
@@ -34,6 +36,7 @@ healthy_or_exited() { healthy || exited >/dev/null; }
 case "${1:-}" in
   start | launch)
     built
+    config_ok
     # Another process on the gateway's port (a `make run-services` in another terminal, say):
     # starting would only add a second userevents and userstats beside it.
     if ! pid_of api >/dev/null && port_open "$HTTP_PORT"; then
@@ -59,14 +62,24 @@ case "${1:-}" in
     ;;
   status)
     rc=0
+    running=0
     for s in "${SERVICES[@]}"; do
-      if pid=$(pid_of "$s"); then say "$s running (pid $pid)"; else say "$s stopped"; rc=1; fi
+      if pid=$(pid_of "$s"); then
+        say "$s running (pid $pid)"
+        running=$((running + 1))
+      else
+        say "$s stopped"
+        rc=1
+      fi
     done
-    if healthy; then say "healthcheck: ok"; else say "healthcheck: failing"; rc=1; fi
+    if [ "$running" -eq 0 ]; then
+      say "no service runs (make up starts them)"
+    elif healthy; then say "healthcheck: ok"; else say "healthcheck: failing"; rc=1; fi
     exit $rc
     ;;
   run)
     built
+    config_ok
     cmds=()
     for s in "${SERVICES[@]}"; do
       printf -v cmd '%q ' "${RUNNER[@]}" "$ROOT/dist/services/$s.service.js"

@@ -129,9 +129,27 @@ describe("scripts/services.sh start when a service cannot start", () => {
     }
   });
 
+  it("refuses at once on a bad setting, naming each bad variable without a stack trace", async () => {
+    const { env, runDir } = await isolatedEnv("badenv", { LOG_LEVEL: "loud", PRODUCE_CHUNK: "0" });
+    try {
+      const failed = await failedStart(env);
+      expect(failed?.code).toBe(1);
+      expect(failed?.stderr).toContain(
+        'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, got "loud"',
+      );
+      expect(failed?.stderr).toContain("PRODUCE_CHUNK must be between 1 and 100000, got 0");
+      expect(failed?.stderr).not.toMatch(/\n\s+at /);
+      expect(fs.readdirSync(runDir).filter(f => f.endsWith(".pid"))).toEqual([]);
+    } finally {
+      fs.rmSync(runDir, { recursive: true, force: true });
+    }
+  });
+
   it("stops waiting as soon as a service exits, names it and shows its log", async () => {
-    const { env, runDir } = await isolatedEnv("bad", {
-      PRODUCE_CHUNK: "0",
+    const { env, runDir } = await isolatedEnv("nokafka", {
+      // Nothing listens there: userevents and userstats give up after a second and exit.
+      KAFKA_BROKERS: "127.0.0.1:9",
+      STARTUP_TIMEOUT_MS: "1000",
       // Were the script to wait for the health check, execFile would kill it first.
       HEALTH_TIMEOUT: "600",
     });
@@ -140,8 +158,8 @@ describe("scripts/services.sh start when a service cannot start", () => {
       expect(failed).toBeDefined();
       expect(failed?.killed).toBe(false);
       expect(failed?.code).toBe(1);
-      expect(failed?.stderr).toMatch(/error: \w+ exited during start-up/);
-      expect(failed?.stderr).toContain("PRODUCE_CHUNK must be between 1 and 100000, got 0");
+      expect(failed?.stderr).toMatch(/error: user(events|stats) exited during start-up/);
+      expect(failed?.stderr).toContain("127.0.0.1:9");
     } finally {
       await run("scripts/services.sh", ["stop"], { cwd: projectRoot(), env, timeout: 150_000 });
       fs.rmSync(runDir, { recursive: true, force: true });
