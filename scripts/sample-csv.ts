@@ -30,7 +30,17 @@ async function main(): Promise<void> {
   const file = positionals[0];
   const rows = Number(values.rows);
   const dirty = Number(values.dirty);
-  if (file === undefined || !Number.isInteger(rows) || rows < 1 || !(dirty >= 0 && dirty <= 1)) {
+  const problems = [
+    file === undefined ? "the file to write is missing" : undefined,
+    Number.isInteger(rows) && rows >= 1
+      ? undefined
+      : `--rows must be a whole number from 1, got "${values.rows}"`,
+    dirty >= 0 && dirty <= 1
+      ? undefined
+      : `--dirty must be a share from 0 to 1, got "${values.dirty}"`,
+  ].filter(p => p !== undefined);
+  if (file === undefined || problems.length > 0) {
+    for (const problem of problems) console.error(`error: ${problem}`);
     console.error("usage: npm run sample -- <file> [--rows <n>] [--dirty <0..1>] [--seed <text>]");
     process.exit(2);
   }
