@@ -291,7 +291,10 @@ export function buildOpenApi(server: string): Record<string, unknown> {
       version: "0.1.0",
       description:
         "Submit generated users or bring your own events; read and send per-city reports. Every error is JSON " +
-        "`{ error: { type, message, data } }`; 503 answers carry Retry-After.",
+        "`{ error: { type, message, data } }`; 503 answers carry Retry-After. Besides the answers listed per route, " +
+        "any API route answers 405 METHOD_NOT_ALLOWED (with Allow) to a method it does not take, 400 " +
+        "UNABLE_DECODE_PARAM to a path that does not decode (`/submit/%`), 408 REQUEST_TIMEOUT to a request that " +
+        "does not arrive within HTTP_REQUEST_TIMEOUT_MS and 431 HEADERS_TOO_LARGE to oversized headers.",
     },
     servers: [{ url: server }],
     paths: {
@@ -614,6 +617,21 @@ export function buildOpenApi(server: string): Record<string, unknown> {
             "200": { description: "The state.", content: json(ref("DashboardState")) },
             "503": unavailable,
           },
+        },
+      },
+      "/": {
+        get: {
+          operationId: "dashboard",
+          summary:
+            "The dashboard: totals, top cities, rates, lag, reports and jobs, refreshing itself",
+          responses: { "200": { description: "The page.", content: { "text/html": {} } } },
+        },
+      },
+      "/docs/": {
+        get: {
+          operationId: "docs",
+          summary: "This document as a browsable page (Swagger UI, served locally)",
+          responses: { "200": { description: "The page.", content: { "text/html": {} } } },
         },
       },
       "/openapi.json": {

@@ -29,6 +29,9 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: "GET", path: "openapi.json", action: "api.openapi", safe: true },
 ];
 
+/** The pages a person opens (static files, GET and HEAD only): the dashboard and the API docs. */
+export const PAGES: readonly string[] = ["/", "/docs/"];
+
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
 
 /** The methods of each route path (HEAD with safe GETs), in a stable order. */

@@ -4,7 +4,7 @@ import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../lib/retry";
-import { API_ROUTES, openApiPath } from "../../lib/routes";
+import { API_ROUTES, openApiPath, PAGES } from "../../lib/routes";
 import { dlqTopic } from "../../lib/dead-letter";
 import { deleteTopics } from "../helpers/kafka";
 import { http, startSystem, type TestSystem } from "../helpers/system";
@@ -41,7 +41,10 @@ describe("API contract", () => {
     const documented = Object.entries(doc.paths).flatMap(([p, ops]) =>
       Object.keys(ops).map(m => `${m.toUpperCase()} ${p}`),
     );
-    const served = API_ROUTES.map(r => `${r.method} ${openApiPath(r.path)}`);
+    const served = [
+      ...API_ROUTES.map(r => `${r.method} ${openApiPath(r.path)}`),
+      ...PAGES.map(p => `GET ${p}`),
+    ];
     expect(documented.sort()).toEqual(served.sort());
   });
 
