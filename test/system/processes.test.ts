@@ -1,7 +1,7 @@
 // The system as a user runs it: scripts/services.sh starts the three built services as separate
 // processes (what `make up` does), with reports mailed to the MailDev that scripts/test.sh started.
 // Then: submit, report, send, and a clean stop that leaves no process behind.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -165,4 +165,46 @@ describe("scripts/services.sh start when a service cannot start", () => {
       fs.rmSync(runDir, { recursive: true, force: true });
     }
   }, 90_000);
+});
+
+describe("scripts/services.sh run (make run-services) and Ctrl-C", () => {
+  it("runs the three in the foreground, and one SIGINT to the terminal's process group stops each once, cleanly", async () => {
+    const { env, runDir, baseUrl } = await isolatedEnv("fg");
+    // As a terminal runs it: a process group of its own, which Ctrl-C signals as a whole (the
+    // services and concurrently, which passes the signal on: each service gets it twice).
+    const child = spawn("scripts/services.sh", ["run"], {
+      cwd: projectRoot(),
+      env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>(resolve => child.on("exit", code => resolve(code)));
+    try {
+      await waitFor(
+        async () => (await http(baseUrl, "/healthcheck").catch(() => undefined))?.status === 200,
+        90_000,
+        "the services in the foreground to be healthy",
+      );
+      process.kill(-(child.pid as number), "SIGINT");
+      const code = await Promise.race([
+        exited,
+        new Promise<"hung">(resolve => setTimeout(() => resolve("hung"), 60_000).unref()),
+      ]);
+      expect(code).not.toBe("hung");
+      for (const name of ["userevents", "userstats"]) {
+        expect(output.split(`${name} stopped cleanly.`).length - 1, output).toBe(1);
+      }
+      expect(output.split("Service 'api' stopped.").length - 1, output).toBe(1);
+      expect(output).not.toMatch(/Channel ended|Unhandled|\n\s+at /);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null)
+        process.kill(-(child.pid as number), "SIGKILL");
+      const topic = env.USER_EVENTS_TOPIC as string;
+      await deleteTopics([topic, `${topic}.dlq`]);
+      fs.rmSync(runDir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
