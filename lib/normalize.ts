@@ -179,18 +179,30 @@ export function normalizePostCode(raw: unknown): string | null {
   const digits = ZIP.exec(text)?.[1];
   if (digits === undefined) return null;
   if (digits.length === 5) return digits === "00000" ? null : digits;
-  if (digits.length === 4) return `0${digits}`;
+  if (digits.length === 4) return digits === "0000" ? null : `0${digits}`;
   return digits >= "5" ? `00${digits}` : null;
 }
 
-/** "US" for every US spelling; other two-letter codes upper-cased; other text trimmed; or null. */
+/**
+ * "US" for every US spelling (and 840, its ISO number); other two-letter codes upper-cased; other
+ * names capitalised ("canada" -> "Canada"); or null.
+ */
 export function normalizeCountry(raw: unknown): string | null {
   if (raw === "US") return "US";
   const text = fieldText(raw);
   if (text === null) return null;
-  if (US_SPELLINGS.has(text.toLowerCase().replace(NOT_LETTERS, ""))) return "US";
+  if (text === "840" || US_SPELLINGS.has(text.toLowerCase().replace(NOT_LETTERS, ""))) return "US";
   if (TWO_LETTERS.test(text)) return text.toUpperCase();
-  return text.replace(WHITESPACE_RUN, " ");
+  return capitaliseCity(text.replace(WHITESPACE_RUN, " "));
+}
+
+/** The US territories with a USPS code of their own, which people also write as the country. */
+const TERRITORIES = new Set(["PR", "VI", "GU", "AS", "MP"]);
+
+/** The USPS code of a territory written as the country ("Puerto Rico", "PR"), else null. */
+export function territoryOf(raw: unknown): string | null {
+  const code = normalizeState(raw);
+  return code !== null && TERRITORIES.has(code) ? code : null;
 }
 
 /** The form place names are compared in: "St. Louis", "SAINT-LOUIS" -> "saintlouis". */
@@ -372,9 +384,41 @@ export function createNormalizer(tables: GeoTables = loadGeoTables()): Normalize
     return spellings?.get(key) ?? anyState.get(key) ?? capitaliseCity(text);
   };
 
+  /**
+   * A state (and maybe a ZIP code) after the city with no comma: "Dallas TX", "Washington D.C.",
+   * "Charlotte North Carolina", "Dallas TX 75201". Split off only where something confirms it: the
+   * state field or the ZIP code names that state, or the rest is a place of that state while the
+   * whole text is not (no real place loses a word).
+   */
+  const splitTrailingState = (
+    text: string,
+    stateField: string | null,
+    zipField: string | null,
+  ): { city: string; state: string; postCode: string | null } | undefined => {
+    const words = text.split(" ");
+    let postCode: string | null = null;
+    if (words.length > 2 && ZIP_PART.test(words.at(-1) ?? "")) {
+      postCode = normalizePostCode(words.pop());
+    }
+    for (let n = Math.min(3, words.length - 1); n >= 1; n--) {
+      const state = normalizeState(words.slice(-n).join(" "));
+      if (state === null) continue;
+      const city = words.slice(0, -n).join(" ");
+      const whole = words.join(" ");
+      if (knownIn(whole, state)) return undefined;
+      const zipState = zips.get(postCode ?? zipField ?? "")?.[1];
+      if (state === stateField || state === zipState || knownIn(city, state)) {
+        return { city, state, postCode };
+      }
+    }
+    return undefined;
+  };
+
   return {
     address(raw) {
-      let country = normalizeCountry(raw.country);
+      // A territory given as the country is a state of the US address, as the USPS has it.
+      const territory = territoryOf(raw.country);
+      let country = territory === null ? normalizeCountry(raw.country) : "US";
       const us = country === null || country === "US";
 
       let cityText = fieldText(raw.city);
@@ -384,10 +428,21 @@ export function createNormalizer(tables: GeoTables = loadGeoTables()): Normalize
         if (cityText.includes(","))
           ({ city: cityText, state: cityState, postCode: cityPostCode } = splitCity(cityText));
         cityText = cityText.replace(WHITESPACE_RUN, " ");
+        if (us && cityState === null && cityText.includes(" ")) {
+          const split = splitTrailingState(
+            cityText,
+            normalizeState(raw.state),
+            normalizePostCode(raw.postCode),
+          );
+          if (split !== undefined) {
+            ({ city: cityText, state: cityState } = split);
+            cityPostCode ??= split.postCode;
+          }
+        }
         if (!HAS_LETTER.test(cityText) || MISSING.has(cityText.toLowerCase())) cityText = null;
       }
 
-      let state = us ? (normalizeState(raw.state) ?? cityState) : null;
+      let state = us ? (normalizeState(raw.state) ?? cityState ?? territory) : null;
       // Padding and ZIP+4 are US rules: elsewhere only a code written as five digits is kept.
       let postCode = us
         ? (normalizePostCode(raw.postCode) ?? cityPostCode)
