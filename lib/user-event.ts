@@ -31,7 +31,7 @@ export const USER_EVENTS_TOPIC = "user-events";
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** Date and time, `T` or a space between them, optional seconds and fraction, optional offset. */
 const DATETIME =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /**
  * The instant a date-time string names, as UTC ISO-8601, or undefined if it is not one.
@@ -45,9 +45,11 @@ export function toUtcIso(value: string): string | undefined {
   const offset =
     zone === undefined || zone === "Z"
       ? "Z"
-      : zone.length === 5
-        ? `${zone.slice(0, 3)}:${zone.slice(3)}`
-        : zone;
+      : zone.length === 3 // "+05", as PostgreSQL prints a timestamptz
+        ? `${zone}:00`
+        : zone.length === 5
+          ? `${zone.slice(0, 3)}:${zone.slice(3)}`
+          : zone;
   const ms = frac === "" ? "" : frac.slice(0, 4).padEnd(4, "0");
   const text = `${y}-${mo}-${d}T${h}:${mi}:${s}${ms}${offset}`;
   const t = Date.parse(text);
@@ -149,8 +151,9 @@ const checkEvent = validator.compile({
         optional: true,
         nullable: true,
         rules: [
-          { type: "string", max: 20 },
-          { type: "number", integer: true, min: 0, max: 999_999_999 },
+          // Any text or number: what is no ZIP code ("n/a", 2110.5) is cleaned to unknown.
+          { type: "string", max: 200 },
+          { type: "number" },
         ],
       },
     },
@@ -191,7 +194,7 @@ export function validateUserEvent(value: unknown): FieldError[] {
 /** The one message of a field whose value may be of several types. */
 const EITHER: Record<string, string> = {
   "address.postCode":
-    "The 'address.postCode' field must be text of at most 20 characters or a whole number from 0 to 999999999.",
+    "The 'address.postCode' field must be text of at most 200 characters or a number.",
 };
 
 /**
@@ -226,8 +229,8 @@ function quickEvent(value: unknown): UserEvent | undefined {
   if (!(
     zip === undefined ||
     zip === null ||
-    isText(zip, 20) ||
-    (Number.isInteger(zip) && (zip as number) >= 0 && (zip as number) <= 999_999_999)
+    isText(zip, 200) ||
+    (typeof zip === "number" && Number.isFinite(zip))
   )) {
     return undefined;
   }
