@@ -125,7 +125,9 @@ export async function* readEventFile(
     raw: string;
   }>) {
     // info.lines is the record's last line; a quoted cell may hold line breaks.
-    const line = item.info.lines - (item.raw.replace(/\r?\n$/, "").match(/\n/g)?.length ?? 0);
+    // raw also holds the blank lines skipped before the record: they are not part of it.
+    const own = item.raw.replace(/^(?:\r?\n)+/, "").replace(/\r?\n$/, "");
+    const line = item.info.lines - (own.match(/\n/g)?.length ?? 0);
     // Skipped rows are reported as parsing meets them, ahead of the records before them: keep file order.
     while (next < skipped.length && (skipped[next] as FileRecord).line < line)
       yield skipped[next++] as FileRecord;

@@ -1,7 +1,7 @@
 /**
  * A safe parser for Python literals as printed by `repr()` (the original system wrote its address
  * column that way: `{'city': 'Fultondale ', 'state': None}`): dicts, lists, tuples, strings,
- * numbers, None, True, False. Nothing is evaluated; anything else is a PyLiteralError.
+ * numbers, None, True, False (and nan, read as None). Nothing is evaluated; anything else is a PyLiteralError.
  */
 
 export class PyLiteralError extends Error {
@@ -91,10 +91,11 @@ export function parsePyLiteral(text: string, maxDepth = 32): PyValue {
     }
     if (ch === "{") return parseDict(depth);
     if (ch === "[" || ch === "(") return parseSequence(depth, ch === "[" ? "]" : ")");
-    const word = /^(None|True|False)\b/.exec(text.slice(pos, pos + 6));
+    // nan: what pandas writes for a missing value (repr of float("nan")); read as None.
+    const word = /^(None|True|False|nan)\b/.exec(text.slice(pos, pos + 6));
     if (word !== null) {
       pos += word[1]!.length;
-      return word[1] === "None" ? null : word[1] === "True";
+      return word[1] === "None" || word[1] === "nan" ? null : word[1] === "True";
     }
     const num = /^[-+]?(\d[\d_]*)?(\.\d[\d_]*)?([eE][-+]?\d+)?/.exec(text.slice(pos));
     if (num !== null && num[0] !== "" && /\d/.test(num[0])) {

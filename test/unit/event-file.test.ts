@@ -127,6 +127,24 @@ describe("readEventFile", () => {
     ]);
   });
 
+  it("counts the blank lines of a CSV in each record's line", async () => {
+    const csv = [
+      "id,city,state,country,postCode,datetime",
+      "",
+      "",
+      "e1,Houston,TX,US,77002,2026-11-27T08:00:00Z",
+      "",
+      "e2,Austin,TX,US,73301,2026-11-27T08:00:00Z",
+      "e3,Dallas,TX,US,75201,2026-11-27T08:00:00Z",
+    ].join("\n");
+    const records = await readAll("blank-lines.csv", `${csv}\n`);
+    expect(records.map(r => [r.line, (r.event as { id: string }).id])).toEqual([
+      [4, "e1"],
+      [6, "e2"],
+      [7, "e3"],
+    ]);
+  });
+
   it("reports every one of many unreadable rows once, in file order, then the valid row after them", async () => {
     const bad = Array.from({ length: 3000 }, (_, i) => `x${i},"{'city': 'A'}",2019-05-07,extra`);
     const records = await readAll(

@@ -22,6 +22,8 @@ describe("parsePyLiteral", () => {
     ["{'unknown': '\\d'}", { unknown: "\\d" }],
     ["'plain'", "plain"],
     ["None", null],
+    ["nan", null],
+    ["{'city': 'A', 'postCode': nan}", { city: "A", postCode: null }],
     ["1_000", 1000],
   ])("parses %s", (text, expected) => {
     expect(parsePyLiteral(text)).toEqual(expected);
