@@ -82,6 +82,8 @@ const STATE_ALIASES: Readonly<Record<string, string>> = {
   "w virginia": "WV", "n carolina": "NC", "s carolina": "SC", "n dakota": "ND", "s dakota": "SD",
   "washington dc": "DC", "dist of columbia": "DC", "virgin islands": "VI",
   "us virgin islands": "VI", "united states virgin islands": "VI",
+  "w va": "WV", "no carolina": "NC", "so carolina": "SC", "no dakota": "ND", "so dakota": "SD",
+  "n dak": "ND", "s dak": "SD", "hawai i": "HI", "cali": "CA",
 };
 
 /** Names written for a place the tables know under another name: [written, state, name]. */
@@ -164,6 +166,7 @@ export function normalizeState(raw: unknown): string | null {
   return (
     STATE_LOOKUP.get(simple) ??
     (simple.startsWith("us ") ? STATE_LOOKUP.get(simple.slice(3)) : undefined) ??
+    (simple.startsWith("usa ") ? STATE_LOOKUP.get(simple.slice(4)) : undefined) ??
     null
   );
 }
