@@ -83,9 +83,14 @@ function dirtyState(state: string, next: () => number): unknown {
   }
 }
 
-/** The state written into the city field: "Bloomfield, NJ", "Tomball, Texas", "Murfreesboro,". */
+/**
+ * The state written into the city field: "Bloomfield, NJ", "Tomball, Texas", "Murfreesboro,",
+ * "Dallas TX".
+ */
 function cityWithState(city: string, state: string, next: () => number): string {
-  switch (pick(next, 4)) {
+  switch (pick(next, 5)) {
+    case 3:
+      return `${city} ${state}`;
     case 0:
       return `${city}, ${state}`;
     case 1:

@@ -45,6 +45,9 @@ describe("makeDirty", () => {
       cityLower: share((r, i) => r.city === clean(i).city.toLowerCase()),
       cityPadded: share(r => isString(r.city) && r.city !== r.city.trim()),
       stateInCity: share(r => isString(r.city) && r.city.includes(",")),
+      stateInCityNoComma: share(
+        (r, i) => isString(r.city) && r.city.endsWith(` ${clean(i).state ?? "-"}`),
+      ),
       stateName: share(
         (r, i) =>
           isString(r.state) &&
