@@ -420,9 +420,11 @@ export function createNormalizer(tables: GeoTables = loadGeoTables()): Normalize
   return {
     address(raw) {
       // A territory given as the country is a state of the US address, as the USPS has it.
-      const territory = territoryOf(raw.country);
+      const territory = raw.country === "US" ? null : territoryOf(raw.country);
       let country = territory === null ? normalizeCountry(raw.country) : "US";
       const us = country === null || country === "US";
+      const fieldState = us ? normalizeState(raw.state) : null;
+      const fieldZip = us ? normalizePostCode(raw.postCode) : null;
 
       let cityText = fieldText(raw.city);
       let cityState: string | null = null;
@@ -431,12 +433,14 @@ export function createNormalizer(tables: GeoTables = loadGeoTables()): Normalize
         if (cityText.includes(","))
           ({ city: cityText, state: cityState, postCode: cityPostCode } = splitCity(cityText));
         cityText = cityText.replace(WHITESPACE_RUN, " ");
-        if (us && cityState === null && cityText.includes(" ")) {
-          const split = splitTrailingState(
-            cityText,
-            normalizeState(raw.state),
-            normalizePostCode(raw.postCode),
-          );
+        // A place of the state field as written (every clean event) needs no further look.
+        if (
+          us &&
+          cityState === null &&
+          cityText.includes(" ") &&
+          !(fieldState !== null && knownIn(cityText, fieldState))
+        ) {
+          const split = splitTrailingState(cityText, fieldState, fieldZip);
           if (split !== undefined) {
             ({ city: cityText, state: cityState } = split);
             cityPostCode ??= split.postCode;
@@ -445,11 +449,9 @@ export function createNormalizer(tables: GeoTables = loadGeoTables()): Normalize
         if (!HAS_LETTER.test(cityText) || MISSING.has(cityText.toLowerCase())) cityText = null;
       }
 
-      let state = us ? (normalizeState(raw.state) ?? cityState ?? territory) : null;
+      let state = us ? (fieldState ?? cityState ?? territory) : null;
       // Padding and ZIP+4 are US rules: elsewhere only a code written as five digits is kept.
-      let postCode = us
-        ? (normalizePostCode(raw.postCode) ?? cityPostCode)
-        : fieldText(raw.postCode);
+      let postCode = us ? (fieldZip ?? cityPostCode) : fieldText(raw.postCode);
       if (!us && postCode !== null && !FIVE_DIGITS.test(postCode)) postCode = null;
       const zip = us && postCode !== null ? zips.get(postCode) : undefined;
       if (zip !== undefined && state !== zip[1]) {
