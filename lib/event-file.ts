@@ -11,6 +11,7 @@ import fs from "node:fs";
 import readline from "node:readline";
 import { parse } from "csv-parse";
 import { parsePyLiteral } from "./py-literal";
+import { toUtcIso } from "./user-event";
 
 export type FileFormat = "ndjson" | "csv";
 
@@ -47,7 +48,16 @@ export function csvRowToEvent(row: Record<string, string>): unknown {
         cause: err,
       });
     }
-    return { id: row.id, address, datetime: row.inserted_at ?? row.datetime };
+    const column = row.inserted_at !== undefined ? "inserted_at" : "datetime";
+    const at = row[column];
+    // Said here in the file's own terms (the gateway would name the event's field, datetime).
+    if (at === undefined || at.trim() === "") throw new Error(`${column} is empty`);
+    if (toUtcIso(at) === undefined) {
+      throw new Error(
+        `${column} ${JSON.stringify(at)} is not a date-time (ISO-8601; no offset means UTC)`,
+      );
+    }
+    return { id: row.id, address, datetime: at };
   }
   if ("city" in row) {
     const empty = (v: string | undefined): string | null =>

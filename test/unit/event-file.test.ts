@@ -73,6 +73,21 @@ describe("readEventFile", () => {
     for (const r of bad) expect(r.error).toMatch(/Python dict/);
   });
 
+  it("names the inserted_at column when its value is missing or no date-time", async () => {
+    const csv = [
+      "id,address,inserted_at",
+      `a1,"{'city': 'Ok'}",`,
+      `a2,"{'city': 'Ok'}",yesterday`,
+      `a3,"{'city': 'Ok'}",2019-05-07 17:33:20`,
+    ].join("\n");
+    const records = await readAll("dates.csv", csv + "\n");
+    expect(records.map(r => [r.line, r.error ?? "ok"])).toEqual([
+      [2, "inserted_at is empty"],
+      [3, 'inserted_at "yesterday" is not a date-time (ISO-8601; no offset means UTC)'],
+      [4, "ok"],
+    ]);
+  });
+
   it("reads flat CSV columns", async () => {
     const records = await readAll(
       "flat.csv",
