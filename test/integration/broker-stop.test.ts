@@ -8,7 +8,7 @@ import { loadConfig } from "../../lib/config";
 import { brokerOptions } from "../../moleculer.config";
 
 interface Internals {
-  registry: { discoverer: { heartbeatTimer: unknown } };
+  registry: { discoverer: { heartbeatTimer: unknown; sendHeartbeat(): Promise<void> } };
   transit: { disconnect(): Promise<void> };
 }
 
@@ -30,5 +30,31 @@ describe("a stopping broker", () => {
     };
     await broker.stop();
     expect(timerAtDisconnect).toBeNull();
+  });
+
+  it("sends nothing from a heartbeat that was under way when it began to stop", async () => {
+    const config = loadConfig({ ...process.env, MOLECULER_NAMESPACE: `stop-${randomUUID()}` });
+    const broker = new ServiceBroker(
+      brokerOptions(config, { logger: false, skipProcessEventRegistration: true }),
+    );
+    await broker.start();
+    const internals = broker as unknown as Internals;
+    // A beat measures the CPU first and sends afterwards (sendHeartbeat): here the send comes
+    // while the AMQP channel is closing, as in a CI run where amqplib threw "Channel closing".
+    let beat: Promise<void> | undefined;
+    const tx = (broker as unknown as { transit: { tx: { channel: { close(): Promise<void> } } } })
+      .transit.tx;
+    const close = tx.channel.close.bind(tx.channel);
+    tx.channel.close = () => {
+      const closing = close();
+      try {
+        beat = internals.registry.discoverer.sendHeartbeat();
+      } catch (err) {
+        beat = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      return closing;
+    };
+    await broker.stop();
+    await expect(beat).resolves.toBeUndefined();
   });
 });
