@@ -12,13 +12,19 @@ interface Internals {
   transit: { disconnect(): Promise<void> };
 }
 
+/** A broker on the real RabbitMQ, in a namespace of its own, started. */
+async function startedBroker(): Promise<ServiceBroker> {
+  const config = loadConfig({ ...process.env, MOLECULER_NAMESPACE: `stop-${randomUUID()}` });
+  const broker = new ServiceBroker(
+    brokerOptions(config, { logger: false, skipProcessEventRegistration: true }),
+  );
+  await broker.start();
+  return broker;
+}
+
 describe("a stopping broker", () => {
   it("has stopped its heartbeat timer before its transporter disconnects", async () => {
-    const config = loadConfig({ ...process.env, MOLECULER_NAMESPACE: `stop-${randomUUID()}` });
-    const broker = new ServiceBroker(
-      brokerOptions(config, { logger: false, skipProcessEventRegistration: true }),
-    );
-    await broker.start();
+    const broker = await startedBroker();
     const internals = broker as unknown as Internals;
     expect(internals.registry.discoverer.heartbeatTimer).not.toBeNull();
     // What the timer holds at the moment the transporter starts to disconnect.
@@ -33,11 +39,7 @@ describe("a stopping broker", () => {
   });
 
   it("sends nothing from a heartbeat that was under way when it began to stop", async () => {
-    const config = loadConfig({ ...process.env, MOLECULER_NAMESPACE: `stop-${randomUUID()}` });
-    const broker = new ServiceBroker(
-      brokerOptions(config, { logger: false, skipProcessEventRegistration: true }),
-    );
-    await broker.start();
+    const broker = await startedBroker();
     const internals = broker as unknown as Internals;
     // A beat measures the CPU first and sends afterwards (sendHeartbeat): here the send comes
     // while the AMQP channel is closing, as in a CI run where amqplib threw "Channel closing".

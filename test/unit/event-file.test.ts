@@ -16,6 +16,10 @@ async function readAll(name: string, content: string): Promise<FileRecord[]> {
   return out;
 }
 
+/** Each record's line and event id. */
+const linesAndIds = (records: FileRecord[]): [number, string][] =>
+  records.map(r => [r.line, (r.event as { id: string }).id]);
+
 describe("readEventFile", () => {
   it("reads the original CSV format with Python dict addresses and naive timestamps", async () => {
     const csv = [
@@ -135,7 +139,7 @@ describe("readEventFile", () => {
       "e3,Austin,TX,US,73301,2026-11-27T08:00:00Z",
     ].join("\n");
     const records = await readAll("multiline.csv", `${csv}\n`);
-    expect(records.map(r => [r.line, (r.event as { id: string }).id])).toEqual([
+    expect(linesAndIds(records)).toEqual([
       [2, "e1"],
       [3, "e2"],
       [5, "e3"],
@@ -153,7 +157,7 @@ describe("readEventFile", () => {
       "e3,Dallas,TX,US,75201,2026-11-27T08:00:00Z",
     ].join("\n");
     const records = await readAll("blank-lines.csv", `${csv}\n`);
-    expect(records.map(r => [r.line, (r.event as { id: string }).id])).toEqual([
+    expect(linesAndIds(records)).toEqual([
       [4, "e1"],
       [6, "e2"],
       [7, "e3"],
