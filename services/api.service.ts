@@ -55,6 +55,9 @@ type Meta = Record<string, unknown>;
 const BACKENDS = ["userevents", "userstats"] as const;
 const HEALTH_TIMEOUT_MS = 3000;
 const NDJSON = "application/x-ndjson";
+/** Neither a route nor a file: answered as a JSON 404. */
+const notFound = (): Error =>
+  Object.assign(new Error("Not found"), { code: 404, type: "NOT_FOUND" });
 /** What /docs/vendor serves of swagger-ui-dist: the files public/docs/index.html loads. */
 const DOCS_VENDOR_FILES = new Set(["/swagger-ui.css", "/swagger-ui-bundle.js"]);
 
@@ -212,7 +215,7 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
             (req: IncomingMessage, _res: ServerResponse, next: (err?: Error) => void) => {
               const file = (req.url ?? "").split("?")[0];
               if (file === undefined || !DOCS_VENDOR_FILES.has(file)) {
-                next(Object.assign(new Error("Not found"), { code: 404, type: "NOT_FOUND" }));
+                next(notFound());
                 return;
               }
               next();
@@ -289,11 +292,7 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
     methods: {
       /** Neither a route nor a file: a JSON 404 (a route asked with another method got 405 before). */
       send404(this: ApiThis & { sendError: SendError }, req: IncomingMessage, res: ServerResponse) {
-        this.sendError(
-          req,
-          res,
-          Object.assign(new Error("Not found"), { code: 404, type: "NOT_FOUND" }),
-        );
+        this.sendError(req, res, notFound());
       },
     },
 
