@@ -70,18 +70,33 @@ const PATTERNS = [...methodsByPath()].map(([p, methods]) => ({
     `^/${p
       .split("/")
       .map(part => (part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
-      .join("/")}/?$`,
+      .join("/")}$`,
+    // moleculer-web matches aliases and route paths whatever their case ("/SUBMIT/1" is routed).
+    "i",
   ),
 }));
 
+/**
+ * The path as the patterns compare it: without its trailing slashes. moleculer-web drops one and
+ * its alias patterns accept one more ("/submit/1//" is routed); dropping them all matches a
+ * superset, which is the safe side for a rate limit.
+ */
+const trimmed = (urlPath: string): string => urlPath.replace(/\/+$/, "");
+
+/** The route pattern a URL path falls under, as the gateway would route it. */
+const patternOf = (urlPath: string) => {
+  const path = trimmed(urlPath);
+  return PATTERNS.find(p => p.re.test(path));
+};
+
 /** True when the request is to a write endpoint (rate-limited). */
 export function isWrite(method: string, urlPath: string): boolean {
-  return PATTERNS.find(p => p.re.test(urlPath))?.writes.includes(method) ?? false;
+  return patternOf(urlPath)?.writes.includes(method.toUpperCase()) ?? false;
 }
 
 /** The methods a URL path answers to (empty when it is no route), for OPTIONS and Allow. */
 export function allowedFor(urlPath: string): string[] {
-  return PATTERNS.find(p => p.re.test(urlPath))?.methods ?? [];
+  return patternOf(urlPath)?.methods ?? [];
 }
 
 /** The OpenAPI form of an alias path: "reports/:id" → "/reports/{id}". */

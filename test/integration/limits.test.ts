@@ -19,7 +19,10 @@ afterAll(async () => {
 describe("limits", () => {
   it("limits writes per client with RateLimit headers, then answers 429 with Retry-After", async () => {
     const answers = [];
-    for (let i = 0; i < 6; i++) answers.push(await http(sys.baseUrl, "/submit/1"));
+    // The gateway routes paths whatever their case and with trailing slashes: each form counts.
+    for (const url of ["/submit/1", "/SUBMIT/1", "/submit/1/", "/Submit/1//", "/submit/1"])
+      answers.push(await http(sys.baseUrl, url));
+    answers.push(await http(sys.baseUrl, "/submit/1"));
     expect(answers.slice(0, 5).map(a => a.status)).toEqual([202, 202, 202, 202, 202]);
     expect(answers[0]?.headers.get("ratelimit-limit")).toBe("5");
     expect(answers[4]?.headers.get("ratelimit-remaining")).toBe("0");
@@ -29,6 +32,8 @@ describe("limits", () => {
     expect(Number(limited?.headers.get("retry-after"))).toBeGreaterThan(0);
     // Other write endpoints share the budget; reads are not limited.
     expect((await http(sys.baseUrl, "/report/send", { method: "POST" })).status).toBe(429);
+    const events = { method: "POST", headers: { "content-type": "application/json" }, body: "[]" };
+    expect((await http(sys.baseUrl, "/Events//", events)).status).toBe(429);
     for (let i = 0; i < 10; i++) expect((await http(sys.baseUrl, "/report")).status).toBe(200);
   });
 
