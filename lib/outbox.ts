@@ -10,7 +10,7 @@
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { Log } from "./log";
-import type { Mailer } from "./mailer";
+import type { Delivery, Mailer } from "./mailer";
 import type { Report } from "./report";
 import { renderReportEmail, type PreviousReport } from "./report-email";
 import type { Db } from "./sqlite";
@@ -105,6 +105,8 @@ function toRecord(r: Row): ReportRecord {
 export class ReportOutbox {
   private readonly db: Db;
   private readonly inFlight = new Map<number, Promise<ReportRecord>>();
+  /** Reports sent whose "sent" the database refused to record (see recordSent). */
+  private readonly sentUnrecorded = new Map<number, Delivery>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
@@ -222,8 +224,15 @@ export class ReportOutbox {
         }
       | undefined;
     if (claimed === 0 || row === undefined) return this.record(id) as ReportRecord;
+    // Sent before, but the database refused to record it: record it now, without sending again.
+    const unrecorded = this.sentUnrecorded.get(id);
+    if (unrecorded !== undefined) {
+      this.recordSent(id, unrecorded);
+      return this.record(id) as ReportRecord;
+    }
+    let delivery: Delivery;
     try {
-      const delivery = await this.opts.mailer.deliver({
+      delivery = await this.opts.mailer.deliver({
         subject: row.subject,
         text: row.text,
         html: row.html,
@@ -236,6 +245,21 @@ export class ReportOutbox {
           },
         ],
       });
+    } catch (err) {
+      this.recordFailure(id, row.attempts + 1, err);
+      return this.record(id) as ReportRecord;
+    }
+    this.recordSent(id, delivery);
+    return this.record(id) as ReportRecord;
+  }
+
+  /**
+   * Marks a report sent (or logged). When the database refuses (locked past its busy timeout, disk
+   * full), the delivery is remembered and only the record is retried once the claim expires: the
+   * mail is not sent again unless the process dies first.
+   */
+  private recordSent(id: number, delivery: Delivery): void {
+    try {
       // The recipients it went to: those configured now, which may differ from when it was stored.
       this.db
         .prepare(
@@ -248,32 +272,39 @@ export class ReportOutbox {
           delivery.via === "smtp" ? JSON.stringify(delivery.to) : null,
           id,
         );
+      this.sentUnrecorded.delete(id);
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
-      const attempts = row.attempts + 1;
-      // A server that is down or says "later" is waited for; one that refuses outright ends it.
-      if (attempts >= this.opts.maxAttempts && isPermanentFailure(err)) {
-        this.db
-          .prepare(
-            "UPDATE reports SET status = 'failed', attempts = ?, last_error = ?, next_attempt_at = NULL WHERE id = ?",
-          )
-          .run(attempts, error, id);
-        this.opts.log.error("Report could not be sent; giving up.", { id, attempts, error });
-      } else {
-        const wait = Math.min(this.opts.retryBaseMs * 2 ** (attempts - 1), this.opts.retryMaxMs);
-        const next = new Date(Date.now() + wait).toISOString();
-        this.db
-          .prepare(
-            "UPDATE reports SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
-          )
-          .run(attempts, error, next, id);
-        this.opts.log.warn(`Report could not be sent (attempt ${attempts}); retrying at ${next}.`, {
-          id,
-          error,
-        });
-      }
+      this.sentUnrecorded.set(id, delivery);
+      this.opts.log.error("Report was sent but could not be recorded; recording it again later.", {
+        id,
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
-    return this.record(id) as ReportRecord;
+  }
+
+  private recordFailure(id: number, attempts: number, err: unknown): void {
+    const error = err instanceof Error ? err.message : String(err);
+    // A server that is down or says "later" is waited for; one that refuses outright ends it.
+    if (attempts >= this.opts.maxAttempts && isPermanentFailure(err)) {
+      this.db
+        .prepare(
+          "UPDATE reports SET status = 'failed', attempts = ?, last_error = ?, next_attempt_at = NULL WHERE id = ?",
+        )
+        .run(attempts, error, id);
+      this.opts.log.error("Report could not be sent; giving up.", { id, attempts, error });
+    } else {
+      const wait = Math.min(this.opts.retryBaseMs * 2 ** (attempts - 1), this.opts.retryMaxMs);
+      const next = new Date(Date.now() + wait).toISOString();
+      this.db
+        .prepare(
+          "UPDATE reports SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+        )
+        .run(attempts, error, next, id);
+      this.opts.log.warn(`Report could not be sent (attempt ${attempts}); retrying at ${next}.`, {
+        id,
+        error,
+      });
+    }
   }
 
   /** Sends every pending report whose retry time has come; returns how many were tried. */

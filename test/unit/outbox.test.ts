@@ -95,6 +95,26 @@ describe("ReportOutbox", () => {
     expect(sent).toHaveLength(1);
   });
 
+  it("does not send again when the database refused to record a send", async () => {
+    const { mailer, sent } = fakeMailer();
+    const outbox = make(mailer);
+    const { id } = outbox.enqueue(report(1), "request");
+    // The database refuses the "sent" (as when locked past its busy timeout, or the disk is full).
+    db.exec(`CREATE TRIGGER refuse_sent BEFORE UPDATE OF status ON reports
+      WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`);
+    expect(await outbox.deliver(id)).toMatchObject({ status: "pending" });
+    expect(sent).toHaveLength(1);
+    db.exec("DROP TRIGGER refuse_sent");
+    // Its claim has run out: the next check records the send, and sends nothing.
+    db.prepare("UPDATE reports SET next_attempt_at = ? WHERE id = ?").run(
+      new Date(Date.now() - 1000).toISOString(),
+      id,
+    );
+    expect(await outbox.deliverDue()).toBe(1);
+    expect(outbox.record(id)).toMatchObject({ status: "sent", attempts: 1 });
+    expect(sent).toHaveLength(1);
+  });
+
   it("marks a report logged when there is no SMTP, and points its text to the CSV it cannot attach", async () => {
     const { mailer, sent } = fakeMailer("log");
     const outbox = make(mailer);
