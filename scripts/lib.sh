@@ -8,15 +8,33 @@ mkdir -p "$RUN_DIR"
 say() { printf '%s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# start_time PID: when the process started (clock ticks since boot, field 22 of /proc/PID/stat).
+start_time() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) } # the fields after the command name, which may hold spaces
+  # shellcheck disable=SC2086
+  set -- $stat
+  [ -n "${20:-}" ] && printf '%s' "${20}"
+}
+
+# same_process NAME PID: false when PID is no longer the process start_bg started as NAME (its
+# pid was reused after a reboot or a crash that left the pid file); true when that is not known.
+same_process() {
+  local recorded
+  recorded=$(cat "$RUN_DIR/$1.started" 2>/dev/null) || return 0
+  [ -z "$recorded" ] || [ "$(start_time "$2" || true)" = "$recorded" ]
+}
+
 # pid_of NAME: the pid recorded for NAME if that process is alive, else nothing.
 pid_of() {
   local file="$RUN_DIR/$1.pid" pid
   [ -f "$file" ] || return 1
   pid=$(cat "$file" 2>/dev/null) || return 1
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && same_process "$1" "$pid"; then
     printf '%s' "$pid"
   else
-    rm -f "$file"
+    rm -f "$file" "$RUN_DIR/$1.started"
     return 1
   fi
 }
@@ -47,6 +65,7 @@ start_bg() {
   # setsid: its own process group, so that Ctrl-C in this shell does not reach it.
   setsid nohup "$@" >>"$RUN_DIR/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN_DIR/$name.pid"
+  { start_time $! || true; } >"$RUN_DIR/$name.started"
   say "$name started (pid $!, log $RUN_DIR/$name.log)"
 }
 
@@ -62,7 +81,7 @@ stop_bg() {
     say "$name did not stop after ${timeout}s: killing it" >&2
     kill -KILL "$pid" 2>/dev/null || true
   fi
-  rm -f "$RUN_DIR/$name.pid"
+  rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.started"
   say "$name stopped"
 }
 

@@ -1,0 +1,81 @@
+// scripts/lib.sh, which make up / make down use to start and stop processes: a pid file whose pid
+// now belongs to another process (reused after a reboot) must not make them skip a start or kill
+// that process. Real processes, a temp RUN_DIR.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { projectRoot } from "../../lib/paths";
+import { waitFor } from "../../lib/retry";
+import { tempDir } from "../helpers/tmp";
+
+const run = promisify(execFile);
+/** Clock ticks since boot (the unit of a process's start time in /proc/<pid>/stat). */
+const uptimeTicks = () =>
+  Math.floor(Number(fs.readFileSync("/proc/uptime", "utf8").split(" ")[0]) * 100);
+
+describe("scripts/lib.sh pid files", () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let other: ChildProcess;
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const lib = (script: string) =>
+    run("bash", ["-c", `set -euo pipefail; source scripts/lib.sh; ${script}`], {
+      cwd: projectRoot(),
+      env: { ...process.env, RUN_DIR: tmp.dir },
+    });
+
+  beforeEach(async () => {
+    tmp = tempDir();
+    // A process that is not ours to stop.
+    other = spawn("sleep", ["60"], { stdio: "ignore" });
+    // Start times count in clock ticks (10 ms): the processes the test starts must start in a
+    // later tick than this one, as a process whose pid is reused after a reboot would.
+    const ticks = (stat: string) => Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    const otherStart = ticks(fs.readFileSync(`/proc/${other.pid}/stat`, "utf8"));
+    await waitFor(() => uptimeTicks() > otherStart + 1, 2000, "a later clock tick");
+  });
+  afterEach(() => {
+    other.kill("SIGKILL");
+    tmp.remove();
+  });
+
+  it("starts, finds and stops its own process", async () => {
+    const started = await lib("start_bg x sleep 60; pid_of x");
+    const pid = Number(/\(pid (\d+),/.exec(started.stdout)?.[1]);
+    expect(alive(pid)).toBe(true);
+    expect(started.stdout.trim().endsWith(String(pid))).toBe(true);
+    expect((await lib("start_bg x sleep 60")).stdout).toContain(`x already running (pid ${pid})`);
+    await lib("stop_bg x 5");
+    expect(alive(pid)).toBe(false);
+    expect(fs.readdirSync(tmp.dir).filter(f => !f.endsWith(".log"))).toEqual([]);
+  });
+
+  it("treats a pid file whose pid is now another process as stale, and leaves that process alone", async () => {
+    const reuse = async () => {
+      const started = await lib("start_bg x sleep 60");
+      process.kill(Number(/\(pid (\d+),/.exec(started.stdout)?.[1]), "SIGKILL");
+      // The pid is reused: the file now names a live process that x never was.
+      fs.writeFileSync(path.join(tmp.dir, "x.pid"), String(other.pid));
+    };
+
+    await reuse();
+    const stopped = await lib("stop_bg x 5");
+    expect(stopped.stdout).toContain("x not running");
+    expect(alive(other.pid as number)).toBe(true);
+    expect(fs.existsSync(path.join(tmp.dir, "x.pid"))).toBe(false);
+
+    await reuse();
+    const again = await lib("start_bg x sleep 60");
+    expect(again.stdout).toMatch(/x started \(pid \d+,/);
+    await lib("stop_bg x 5");
+    expect(alive(other.pid as number)).toBe(true);
+  });
+});
