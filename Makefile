@@ -52,7 +52,8 @@ test-faults: build ## Fault suite: kill -9, SIGTERM, Kafka/RabbitMQ/SMTP outages
 	scripts/test.sh --project faults
 	node dist/scripts/reliability.js faults
 
-test-unit: build ## Unit tests only (no brokers)
+test-unit: build ## Unit tests only (no brokers; the dashboard page test installs Chromium if missing)
+	scripts/install-chromium.sh
 	npx vitest run --project unit
 
 test-integration: build ## Integration tests only
@@ -78,7 +79,7 @@ lint: install ## Type-check, lint and check formatting
 typecheck: install
 	npm run -s typecheck
 
-clean: ## Stop what make up started, then remove build output and local data (not the jar cache)
+clean: ## Stop what make up started, then remove build output, the SQLite files, Kafka's data and the logs (not the jar cache)
 	scripts/services.sh stop
 	scripts/brokers.sh stop
 	rm -rf dist generated data .run
