@@ -69,6 +69,7 @@ export class JobThread {
   private readonly counters = new BigInt64Array(new SharedArrayBuffer(16));
   private stopping = false;
   private exited: Promise<void> = Promise.resolve();
+  private readonly stopSignal = new AbortController();
   /** The current worker said it is ready (connected, unfinished jobs resumed). */
   private ready = false;
   /** When the current worker became ready (performance.now()). */
@@ -166,6 +167,8 @@ export class JobThread {
   /** Lets every job finish the chunk in flight, flushes, closes the worker's connections. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopSignal.abort(); // a restart waiting for its turn gives up
+
     this.worker?.postMessage({ type: "stop" } satisfies ToJobWorker);
     await this.exited;
   }
@@ -181,7 +184,11 @@ export class JobThread {
     this.log.error(
       `The jobs' worker thread exited unexpectedly (code ${code}); starting it again in ${wait} ms.`,
     );
-    await delay(wait);
+    try {
+      await delay(wait, undefined, { signal: this.stopSignal.signal });
+    } catch {
+      return; // stopped while waiting
+    }
     if (this.stopping) return;
     try {
       const { resumedJobs } = await this.start();

@@ -240,7 +240,8 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
        * serves a report only while it is current.
        */
       announceChange(this: UserStatsThis): void {
-        if (this.changeTimer !== undefined) return;
+        // Not once stopping began: the batch being drained would broadcast from a stopping broker.
+        if (this.changeTimer !== undefined || this.shutdown !== undefined) return;
         this.changeTimer = setTimeout(() => {
           this.changeTimer = undefined;
           // With RabbitMQ balancing (disableBalancer), moleculer returns no promise at all when no
