@@ -133,10 +133,32 @@ export class ReportOutbox {
       message_id TEXT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS reports_due ON reports (status, next_attempt_at);`);
+    // The request a report was asked by (files from before it was kept gain the column).
+    const columns = this.db.prepare("SELECT name FROM pragma_table_info('reports')").all() as {
+      name: string;
+    }[];
+    if (!columns.some(c => c.name === "request_id")) {
+      this.db.exec("ALTER TABLE reports ADD COLUMN request_id TEXT");
+    }
+    this.db.exec(`CREATE UNIQUE INDEX IF NOT EXISTS reports_by_request ON reports (request_id)
+      WHERE request_id IS NOT NULL`);
   }
 
-  /** Renders and stores a report as pending (nothing is sent yet); returns its record. */
-  enqueue(report: Report, trigger: string): ReportRecord {
+  /**
+   * The report stored for a request, if any: a request that RabbitMQ delivers again (the node
+   * that took it first died before answering) finds its report instead of storing a second one.
+   */
+  byRequest(requestId: string): StoredReport | undefined {
+    const row = this.db.prepare("SELECT id FROM reports WHERE request_id = ?").get(requestId) as
+      { id: number } | undefined;
+    return row === undefined ? undefined : this.get(row.id);
+  }
+
+  /**
+   * Renders and stores a report as pending (nothing is sent yet); returns its record. With a
+   * request id, which must be new (see byRequest).
+   */
+  enqueue(report: Report, trigger: string, requestId?: string): ReportRecord {
     const previousRow = this.db
       .prepare("SELECT id, report FROM reports ORDER BY id DESC LIMIT 1")
       .get() as { id: number; report: string } | undefined;
@@ -155,8 +177,8 @@ export class ReportOutbox {
       const { lastInsertRowid } = this.db
         .prepare(
           `INSERT INTO reports (created_at, trigger, total, report, subject, text, html, csv, csv_filename, recipients,
-             status, attempts, next_attempt_at, message_id)
-           VALUES (?, ?, ?, ?, '', '', '', x'', '', ?, 'pending', 0, ?, '')`,
+             status, attempts, next_attempt_at, message_id, request_id)
+           VALUES (?, ?, ?, ?, '', '', '', x'', '', ?, 'pending', 0, ?, '', ?)`,
         )
         .run(
           now,
@@ -165,6 +187,7 @@ export class ReportOutbox {
           JSON.stringify(kept),
           JSON.stringify(this.opts.recipients),
           now,
+          requestId ?? null,
         );
       const rowId = Number(lastInsertRowid);
       const csvAt = this.opts.mailer.via === "log" ? `/reports/${rowId}?format=csv` : undefined;

@@ -62,7 +62,11 @@ interface UserStatsState {
 }
 
 interface UserStatsMethods {
-  sendReportNow(this: UserStatsThis, trigger: string): Promise<SendReportResult>;
+  sendReportNow(
+    this: UserStatsThis,
+    trigger: string,
+    requestId?: string,
+  ): Promise<SendReportResult>;
   deadLetter(this: UserStatsThis, records: InvalidRecord[]): Promise<void>;
   lag(this: UserStatsThis): Promise<number | null>;
   announceChange(this: UserStatsThis): void;
@@ -135,8 +139,10 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
 
       /** Builds the report now, stores it in the outbox and tries to send it at once. */
       sendReport: {
-        async handler(this: UserStatsThis): Promise<SendReportResult> {
-          const result = await this.sendReportNow("request");
+        async handler(this: UserStatsThis, ctx: Context): Promise<SendReportResult> {
+          // The request's id: a request RabbitMQ delivers again answers with the report stored for
+          // it the first time, which is then sent once, instead of storing and sending a second.
+          const result = await this.sendReportNow("request", ctx.id);
           if (result.status === "failed") throw new ReportNotSentError(result);
           return result;
         },
@@ -253,9 +259,17 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         }, 50);
       },
 
-      async sendReportNow(this: UserStatsThis, trigger: string): Promise<SendReportResult> {
-        const report = buildReport(this.store, { by: "city" });
-        const queued = this.outbox.enqueue(report, trigger);
+      async sendReportNow(
+        this: UserStatsThis,
+        trigger: string,
+        requestId?: string,
+      ): Promise<SendReportResult> {
+        const stored = requestId === undefined ? undefined : this.outbox.byRequest(requestId);
+        const report = stored?.report ?? buildReport(this.store, { by: "city" });
+        const queued =
+          stored !== undefined
+            ? (this.outbox.record(stored.id) as ReportRecord)
+            : this.outbox.enqueue(report, trigger, requestId);
         // Waits for the mail server well within the RPC timeout, then answers "pending" while the
         // attempt goes on: a slow mail server must not turn a stored report into a 503 that
         // invites the caller to store a second one.

@@ -1,6 +1,6 @@
 // Report emails through a real SMTP receiver: MIME structure, recipients, attachment; an SMTP outage
 // at report time ends with the report delivered once SMTP is back, also across a restart of userstats.
-import { ServiceBroker } from "moleculer";
+import { Context, ServiceBroker, type CallingOptions } from "moleculer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../lib/retry";
 import type { ReportRecord } from "../../lib/outbox";
@@ -141,6 +141,31 @@ describe("report emails", () => {
     );
     expect((await record(queued.id)).attempts).toBe(1);
     expect(copiesOf(queued)).toBe(1);
+  });
+
+  it("stores and sends one report for a request that RabbitMQ delivers twice", async () => {
+    // A redelivered request carries the id it had the first time (its first node died before
+    // answering): two calls with one context id are that, seen from userstats.
+    const call = () => {
+      const ctx = Context.create(sys.brokers.api);
+      ctx.id = "redelivered-request-1";
+      // broker.call() reuses a given context (opts.ctx), which moleculer's types leave out.
+      const opts = { ctx } as unknown as CallingOptions;
+      return sys.brokers.api.call<ReportRecord, object>("userstats.sendReport", {}, opts);
+    };
+    const first = await call();
+    expect(first.status).toBe("sent");
+    const again = await call();
+    expect(again).toMatchObject({ id: first.id, status: "sent", attempts: 1 });
+    const listed = (await http(sys.baseUrl, "/reports?limit=200")).body as {
+      reports: ReportRecord[];
+    };
+    expect(listed.reports.filter(r => r.createdAt === first.createdAt)).toHaveLength(1);
+    expect(copiesOf(first)).toBe(1);
+    // A new request is a new report.
+    const other = (await http(sys.baseUrl, "/report/send", { method: "POST" }))
+      .body as ReportRecord;
+    expect(other.id).toBeGreaterThan(first.id);
   });
 
   it("keeps a pending report across a restart of userstats and sends it afterwards", async () => {

@@ -115,6 +115,26 @@ describe("ReportOutbox", () => {
     expect(sent).toHaveLength(1);
   });
 
+  it("finds the report stored for a request, and keeps request ids unique", () => {
+    const { mailer } = fakeMailer();
+    const outbox = make(mailer);
+    const { id } = outbox.enqueue(report(3), "request", "req-1");
+    outbox.enqueue(report(4), "schedule");
+    expect(outbox.byRequest("req-1")).toMatchObject({ id, total: 3 });
+    expect(outbox.byRequest("req-2")).toBeUndefined();
+    expect(() => outbox.enqueue(report(5), "request", "req-1")).toThrow(/UNIQUE/);
+  });
+
+  it("adds the request column to a file from before it was kept", () => {
+    const { mailer } = fakeMailer();
+    make(mailer).enqueue(report(1), "request");
+    db.exec("DROP INDEX reports_by_request; ALTER TABLE reports DROP COLUMN request_id");
+    const outbox = make(mailer);
+    expect(outbox.list(10)).toHaveLength(1);
+    outbox.enqueue(report(2), "request", "req-9");
+    expect(outbox.byRequest("req-9")?.total).toBe(2);
+  });
+
   it("marks a report logged when there is no SMTP, and points its text to the CSV it cannot attach", async () => {
     const { mailer, sent } = fakeMailer("log");
     const outbox = make(mailer);
