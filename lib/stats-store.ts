@@ -16,6 +16,8 @@ import type { Address, UserEvent } from "./user-event";
 export interface WriteResult {
   inserted: number;
   duplicates: number;
+  /** Duplicates that carried an earlier datetime than the one stored, which now counts. */
+  moved: number;
 }
 
 /** Where a batch of events goes; implemented by each pipeline's store. */
@@ -72,6 +74,7 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
   /** Where the consumer stands in each partition, saved with each batch. */
   readonly offsets: ConsumerOffsets;
   private readonly insert;
+  private readonly moveEarlier;
   private readonly writeTx;
   private readonly windowTotal;
   private readonly windowQueries: Record<ReportDimension, Statement<[string, string, number]>>;
@@ -99,16 +102,23 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
       `INSERT INTO user_events (id, datetime, city, state, country, post_code, raw, received_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     );
+    // A user counts in a time window at the earliest datetime received for them, whatever order
+    // their events came in (a replayed older file moves them back; a newer one changes nothing).
+    this.moveEarlier = this.db.prepare(
+      "UPDATE user_events SET datetime = ? WHERE id = ? AND datetime > ?",
+    );
     this.writeTx = this.db.transaction(
       (events: Iterable<UserEvent>, position?: ConsumerPosition): WriteResult => {
         const receivedAt = new Date().toISOString();
         const deltas = new CountDeltas();
         let seen = 0;
+        let moved = 0;
         for (const e of events) {
           seen++;
           const clean = this.clean(e.address);
+          const id = uuidBytes(e.id);
           const { changes } = this.insert.run(
-            uuidBytes(e.id),
+            id,
             e.datetime,
             clean.city,
             clean.state,
@@ -118,10 +128,11 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
             receivedAt,
           );
           if (changes === 1) deltas.count(dimensionKeys(clean));
+          else moved += this.moveEarlier.run(e.datetime, id, e.datetime).changes;
         }
         this.countsTable.add(deltas.byDim, deltas.total);
         if (position !== undefined) this.offsets.save(position);
-        return { inserted: deltas.total, duplicates: seen - deltas.total };
+        return { inserted: deltas.total, duplicates: seen - deltas.total, moved };
       },
     );
     const where = "WHERE datetime >= ? AND datetime <= ?";
@@ -268,7 +279,7 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
 
   write(events: Iterable<UserEvent>, position?: ConsumerPosition): WriteResult {
     const result = this.writeTx(events, position);
-    if (result.inserted > 0) this.version++;
+    if (result.inserted > 0 || result.moved > 0) this.version++;
     return result;
   }
 

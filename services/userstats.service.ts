@@ -390,7 +390,8 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         topic: config.kafka.topic,
         decode: userEventCodec.decode,
         handle: (events, position) => {
-          if (this.store.write(events, position).inserted > 0) this.announceChange();
+          const written = this.store.write(events, position);
+          if (written.inserted > 0 || written.moved > 0) this.announceChange();
         },
         onInvalid: records => this.deadLetter(records),
         fetchMaxBytes: config.kafka.fetchMaxBytes,

@@ -44,7 +44,7 @@ describe("UserStatsStore (real SQLite file)", () => {
       event({ city: "AUSTIN", state: "Texas" }),
       event({ city: "Reno", state: "nv", postCode: "89501" }),
     ]);
-    expect(result).toEqual({ inserted: 4, duplicates: 0 });
+    expect(result).toEqual({ inserted: 4, duplicates: 0, moved: 0 });
     expect(store.total()).toBe(4);
     expect(store.counts("city")).toEqual([
       ["Austin, TX", 2],
@@ -97,12 +97,31 @@ describe("UserStatsStore (real SQLite file)", () => {
 
   it("ignores an event id it already has, in the same batch or a later one", () => {
     const e = event({ city: "Austin" });
-    expect(store.write([e, e])).toEqual({ inserted: 1, duplicates: 1 });
+    expect(store.write([e, e])).toEqual({ inserted: 1, duplicates: 1, moved: 0 });
     expect(store.write([e, event({ city: "Dallas", postCode: "75201" })])).toEqual({
       inserted: 1,
       duplicates: 1,
+      moved: 0,
     });
     expect(store.total()).toBe(2);
+  });
+
+  it("counts a user in a window at the earliest datetime received for them, in any order", () => {
+    const id = "00000000-0000-4000-8000-00000000abcd";
+    const late = event({ city: "Austin" }, "2026-11-20T00:00:00.000Z", id);
+    const early = event({ city: "Austin" }, "2026-11-01T00:00:00.000Z", id);
+    const before10th = { to: "2026-11-10T00:00:00.000Z" };
+    expect(store.write([late])).toMatchObject({ inserted: 1, moved: 0 });
+    expect(store.total(before10th)).toBe(0);
+    const version = store.version;
+    expect(store.write([early])).toEqual({ inserted: 0, duplicates: 1, moved: 1 });
+    expect(store.version).toBeGreaterThan(version); // cached window reports are stale
+    expect(store.total(before10th)).toBe(1);
+    expect(store.counts("city", before10th)).toEqual([["Austin, TX", 1]]);
+    // A later one changes nothing; the user is still counted once.
+    expect(store.write([late])).toEqual({ inserted: 0, duplicates: 1, moved: 0 });
+    expect(store.total(before10th)).toBe(1);
+    expect(store.total()).toBe(1);
   });
 
   it("counts within a time window, inclusive at both ends", () => {
@@ -132,7 +151,7 @@ describe("UserStatsStore (real SQLite file)", () => {
       yield event({ city: "Austin" });
       yield event({ city: "Dallas", postCode: "75201" });
     }
-    expect(store.write(events())).toEqual({ inserted: 2, duplicates: 0 });
+    expect(store.write(events())).toEqual({ inserted: 2, duplicates: 0, moved: 0 });
     expect(store.total()).toBe(2);
   });
 
@@ -193,6 +212,7 @@ describe("UserStatsStore (real SQLite file)", () => {
     ).toEqual({
       inserted: 0,
       duplicates: 1,
+      moved: 0,
     });
   });
 
