@@ -13,7 +13,12 @@
  * state field wins over a state written in the city field.
  */
 import fs from "node:fs";
+// The library without its 80 other languages: English names are the ones matched.
+import isoCountries from "i18n-iso-countries/index";
+import englishCountryNames from "i18n-iso-countries/langs/en.json";
 import { geoFiles } from "./paths";
+
+isoCountries.registerLocale(englishCountryNames);
 
 /** An address as received: any field may be missing, of the wrong type, or badly written. */
 export interface RawAddress {
@@ -29,7 +34,10 @@ export interface CleanAddress {
   city: string;
   /** USPS two-letter code. */
   state: string | null;
-  /** "US" for any US spelling; otherwise ISO-2 upper-cased when two letters, else trimmed. */
+  /**
+   * "US" for any US spelling; otherwise the ISO 3166-1 alpha-2 code of a known country, name or
+   * code; else the name capitalised.
+   */
   country: string | null;
   /** Exactly five digits. */
   postCode: string | null;
@@ -124,6 +132,9 @@ const NON_ASCII = /[\u0080-\uffff]/;
 const COMBINING_MARKS = /[\u0300-\u036f]/g;
 const HAS_LETTER = /\p{L}/u;
 const TWO_LETTERS = /^[A-Za-z]{2}$/;
+const THREE_LETTERS = /^[A-Za-z]{3}$/;
+const NUMERIC_CODE = /^\d{1,3}$/;
+const PARENTHESES = /[()]/g;
 const FIVE_DIGITS = /^\d{5}$/;
 /** Three to five digits, maybe a ZIP+4 extension (backtracking reads "21101234" as 2110 + 1234). */
 const ZIP = /^(\d{3,5})(?:[-\s]?\d{4})?$/;
@@ -187,16 +198,31 @@ export function normalizePostCode(raw: unknown): string | null {
 }
 
 /**
- * "US" for every US spelling (and 840, its ISO number); other two-letter codes upper-cased; other
- * names capitalised ("canada" -> "Canada"); or null.
+ * "US" for every US spelling (and 840, its ISO number); another country as its ISO 3166-1 alpha-2
+ * code, from its English name or its alpha-2, alpha-3 or numeric code ("france", "FRA", "250" ->
+ * "FR"; "UK" -> "GB"); other two letters upper-cased; other names capitalised, without
+ * parentheses (a report key puts the country in them); or null.
  */
 export function normalizeCountry(raw: unknown): string | null {
   if (raw === "US") return "US";
   const text = fieldText(raw);
   if (text === null) return null;
   if (text === "840" || US_SPELLINGS.has(text.toLowerCase().replace(NOT_LETTERS, ""))) return "US";
-  if (TWO_LETTERS.test(text)) return text.toUpperCase();
-  return capitaliseCity(text.replace(WHITESPACE_RUN, " "));
+  const spaced = text.replace(WHITESPACE_RUN, " ");
+  if (TWO_LETTERS.test(spaced)) {
+    const upper = spaced.toUpperCase();
+    return isoCountries.isValid(upper)
+      ? upper
+      : (isoCountries.getAlpha2Code(spaced, "en") ?? upper);
+  }
+  const code = NUMERIC_CODE.test(spaced)
+    ? isoCountries.numericToAlpha2(spaced.padStart(3, "0"))
+    : THREE_LETTERS.test(spaced)
+      ? isoCountries.alpha3ToAlpha2(spaced.toUpperCase())
+      : isoCountries.getAlpha2Code(spaced, "en");
+  if (code !== undefined) return code;
+  const name = spaced.replace(PARENTHESES, " ").replace(WHITESPACE_RUN, " ").trim();
+  return name === "" ? null : capitaliseCity(name);
 }
 
 /** The US territories with a USPS code of their own, which people also write as the country. */
@@ -309,16 +335,41 @@ export function capitaliseCity(text: string): string {
 /** What a report shows for a state or country that is unknown. */
 export const UNKNOWN = "??";
 
-/** The key reports group by: "Houston, TX"; "Houston, ??" when the state is unknown. */
+/**
+ * The key reports group by: "Houston, TX"; "Houston, ??" when the state is unknown; a city of
+ * another country with that country in parentheses, "Paris (FR)" (no state is kept for them, and
+ * their two-letter codes would read as US states: CA, DE, IN).
+ */
 export function cityKey(a: CleanAddress): string {
+  if (a.country !== null && a.country !== "US") return `${a.city} (${a.country})`;
   return `${a.city}, ${a.state ?? UNKNOWN}`;
 }
 
-/** The city and state of a cityKey (state undefined when unknown). */
-export function splitCityKey(key: string): { city: string; state: string | undefined } {
-  // A key always ends in ", " and a two-character state (or UNKNOWN).
-  const state = key.slice(-2);
-  return { city: key.slice(0, -4), state: state === UNKNOWN ? undefined : state };
+/** The same key in SQL, over the columns city, state and country of user_events. */
+export const CITY_KEY_SQL = `CASE WHEN country IS NOT NULL AND country <> 'US'
+  THEN city || ' (' || country || ')' ELSE city || ', ' || COALESCE(state, '${UNKNOWN}') END`;
+
+const US_CITY_KEY = /^(.*), ([A-Z]{2}|\?\?)$/s;
+
+/**
+ * The city, state and country of a cityKey: a US key gives the state (undefined when unknown) and
+ * "US" when the state is known; another country's key gives that country.
+ */
+export function splitCityKey(key: string): {
+  city: string;
+  state: string | undefined;
+  country: string | undefined;
+} {
+  const us = US_CITY_KEY.exec(key);
+  if (us !== null) {
+    const state = us[2] === UNKNOWN ? undefined : us[2];
+    return { city: us[1] ?? "", state, country: state === undefined ? undefined : "US" };
+  }
+  // "City (Country)": the country holds no parentheses (normalizeCountry drops them).
+  const open = key.lastIndexOf(" (");
+  if (open > 0 && key.endsWith(")"))
+    return { city: key.slice(0, open), state: undefined, country: key.slice(open + 2, -1) };
+  return { city: key, state: undefined, country: undefined };
 }
 
 let loadedTables: GeoTables | undefined;
@@ -419,9 +470,11 @@ export function createNormalizer(tables: GeoTables = loadGeoTables()): Normalize
 
   return {
     address(raw) {
-      // A territory given as the country is a state of the US address, as the USPS has it.
-      const territory = raw.country === "US" ? null : territoryOf(raw.country);
+      // A territory given as the country is a state of the US address, as the USPS has it (their
+      // ISO codes are their USPS codes: "PRI" -> PR).
+      let territory = raw.country === "US" ? null : territoryOf(raw.country);
       let country = territory === null ? normalizeCountry(raw.country) : "US";
+      if (country !== null && TERRITORIES.has(country)) [territory, country] = [country, "US"];
       const us = country === null || country === "US";
       const fieldState = us ? normalizeState(raw.state) : null;
       const fieldZip = us ? normalizePostCode(raw.postCode) : null;

@@ -166,7 +166,7 @@ const schemas: Record<string, Schema> = {
         type: "object",
         additionalProperties: { type: "integer" },
         description:
-          'Biggest first. Keys: "City, ST" ("City, ??" when the state is unknown), a state code, or a country.',
+          'Biggest first. Keys: "City, ST" ("City, ??" when the state is unknown; "City (CC)" for a city of another country), a state code, or a country (ISO code).',
       },
     },
   },
@@ -446,7 +446,7 @@ export function buildOpenApi(server: string): Record<string, unknown> {
                 ...json(ref("Report"), exampleReport),
                 "text/csv": {
                   schema: { type: "string" },
-                  example: "city,state,users\nNew York,NY,39\n",
+                  example: "city,state,country,users\nNew York,NY,US,39\n",
                 },
               },
             },

