@@ -106,7 +106,7 @@ export class ReportOutbox {
   private readonly db: Db;
   private readonly inFlight = new Map<number, Promise<ReportRecord>>();
   /** Reports sent whose "sent" the database refused to record (see recordSent). */
-  private readonly sentUnrecorded = new Map<number, Delivery>();
+  private readonly sentUnrecorded = new Map<number, { delivery: Delivery; sentAt: string }>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
@@ -250,7 +250,7 @@ export class ReportOutbox {
     // Sent before, but the database refused to record it: record it now, without sending again.
     const unrecorded = this.sentUnrecorded.get(id);
     if (unrecorded !== undefined) {
-      this.recordSent(id, unrecorded);
+      this.recordSent(id, unrecorded.delivery, unrecorded.sentAt);
       return this.record(id) as ReportRecord;
     }
     let delivery: Delivery;
@@ -272,7 +272,7 @@ export class ReportOutbox {
       this.recordFailure(id, row.attempts + 1, err);
       return this.record(id) as ReportRecord;
     }
-    this.recordSent(id, delivery);
+    this.recordSent(id, delivery, new Date().toISOString());
     return this.record(id) as ReportRecord;
   }
 
@@ -281,7 +281,7 @@ export class ReportOutbox {
    * full), the delivery is remembered and only the record is retried once the claim expires: the
    * mail is not sent again unless the process dies first.
    */
-  private recordSent(id: number, delivery: Delivery): void {
+  private recordSent(id: number, delivery: Delivery, sentAt: string): void {
     try {
       // The recipients it went to: those configured now, which may differ from when it was stored.
       this.db
@@ -291,13 +291,13 @@ export class ReportOutbox {
         )
         .run(
           delivery.via === "smtp" ? "sent" : "logged",
-          new Date().toISOString(),
+          sentAt,
           delivery.via === "smtp" ? JSON.stringify(delivery.to) : null,
           id,
         );
       this.sentUnrecorded.delete(id);
     } catch (err) {
-      this.sentUnrecorded.set(id, delivery);
+      this.sentUnrecorded.set(id, { delivery, sentAt });
       this.opts.log.error("Report was sent but could not be recorded; recording it again later.", {
         id,
         error: err instanceof Error ? err.message : String(err),
@@ -365,6 +365,18 @@ export class ReportOutbox {
     clearInterval(this.timer);
     await this.ticking;
     await Promise.allSettled([...this.inFlight.values()]);
+    // A send the database refused to record is recorded now: a restart must not send it again.
+    for (const [id, { delivery, sentAt }] of [...this.sentUnrecorded]) {
+      this.recordSent(id, delivery, sentAt);
+    }
+    if (this.sentUnrecorded.size > 0) {
+      this.opts.log.error(
+        "Reports were sent but are still not recorded; a restart sends them again.",
+        {
+          ids: [...this.sentUnrecorded.keys()],
+        },
+      );
+    }
   }
 
   record(id: number): ReportRecord | undefined {

@@ -119,7 +119,7 @@ start() {
   fi
   if ! kill -0 "$pid" 2>/dev/null; then
     tail -n 30 "$RUN_DIR/kafka.log" >&2
-    rm -f "$RUN_DIR/kafka.pid"
+    rm -f "$RUN_DIR/kafka.pid" "$RUN_DIR/kafka.started"
     die "Kafka exited during start-up (log above)"
   fi
   say "kafka ready on 127.0.0.1:$KAFKA_PORT"

@@ -115,6 +115,29 @@ describe("ReportOutbox", () => {
     expect(sent).toHaveLength(1);
   });
 
+  it("records at stop a send the database refused, so that a restart does not send it again", async () => {
+    const { mailer, sent } = fakeMailer();
+    const outbox = make(mailer);
+    const { id } = outbox.enqueue(report(1), "request");
+    db.exec(`CREATE TRIGGER refuse_sent BEFORE UPDATE OF status ON reports
+      WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'database is locked'); END`);
+    const sentBy = new Date().toISOString();
+    await outbox.deliver(id);
+    db.exec("DROP TRIGGER refuse_sent");
+    await outbox.stop();
+    const record = outbox.record(id);
+    expect(record).toMatchObject({ status: "sent", attempts: 1 });
+    expect((record?.sentAt ?? "") >= sentBy).toBe(true);
+    // A new process on the same file finds nothing to send.
+    const restarted = make(mailer);
+    db.prepare("UPDATE reports SET next_attempt_at = ? WHERE id = ?").run(
+      new Date(Date.now() - 1000).toISOString(),
+      id,
+    );
+    expect(await restarted.deliverDue()).toBe(0);
+    expect(sent).toHaveLength(1);
+  });
+
   it("finds the report stored for a request, and keeps request ids unique", () => {
     const { mailer } = fakeMailer();
     const outbox = make(mailer);
