@@ -20,6 +20,22 @@ import { geoFiles } from "./paths";
 
 isoCountries.registerLocale(englishCountryNames);
 
+/** A country name as names are compared: lower case, no accents, single spaces. */
+function countryNameKey(name: string): string {
+  return name
+    .toLowerCase()
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/** Every English name and alias of every country (the library's own lookup scans them all). */
+const COUNTRY_BY_NAME = new Map<string, string>();
+for (const [code, names] of Object.entries(isoCountries.getNames("en", { select: "all" }))) {
+  for (const name of names) COUNTRY_BY_NAME.set(countryNameKey(name), code);
+}
+
 /** An address as received: any field may be missing, of the wrong type, or badly written. */
 export interface RawAddress {
   city?: unknown;
@@ -103,7 +119,7 @@ const CITY_ALIASES: readonly (readonly [string, string, string])[] = [
 /** Values that mean "no value" (compared trimmed and lower-cased). */
 // prettier-ignore
 const MISSING = new Set([
-  "none", "null", "nil", "undefined", "n/a", "n.a.", "nan", "-", "--", "?", "unknown",
+  "none", "null", "nil", "undefined", "n/a", "n.a.", "nan", "-", "--", "?", "??", "unknown",
 ]);
 
 /** The country field's US spellings, letters only, lower case ("U.S.A." -> "usa"). */
@@ -133,7 +149,7 @@ const COMBINING_MARKS = /[\u0300-\u036f]/g;
 const HAS_LETTER = /\p{L}/u;
 const TWO_LETTERS = /^[A-Za-z]{2}$/;
 const THREE_LETTERS = /^[A-Za-z]{3}$/;
-const NUMERIC_CODE = /^\d{1,3}$/;
+const NUMERIC_CODE = /^\d{3}$/;
 const PARENTHESES = /[()]/g;
 const FIVE_DIGITS = /^\d{5}$/;
 /** Three to five digits, maybe a ZIP+4 extension (backtracking reads "21101234" as 2110 + 1234). */
@@ -213,13 +229,14 @@ export function normalizeCountry(raw: unknown): string | null {
     const upper = spaced.toUpperCase();
     return isoCountries.isValid(upper)
       ? upper
-      : (isoCountries.getAlpha2Code(spaced, "en") ?? upper);
+      : (COUNTRY_BY_NAME.get(countryNameKey(upper)) ?? upper);
   }
+  // Numeric codes are three digits ("036"): a shorter number is more likely a dialling code.
   const code = NUMERIC_CODE.test(spaced)
-    ? isoCountries.numericToAlpha2(spaced.padStart(3, "0"))
+    ? isoCountries.numericToAlpha2(spaced)
     : THREE_LETTERS.test(spaced)
       ? isoCountries.alpha3ToAlpha2(spaced.toUpperCase())
-      : isoCountries.getAlpha2Code(spaced, "en");
+      : COUNTRY_BY_NAME.get(countryNameKey(spaced));
   if (code !== undefined) return code;
   const name = spaced.replace(PARENTHESES, " ").replace(WHITESPACE_RUN, " ").trim();
   return name === "" ? null : capitaliseCity(name);
@@ -475,6 +492,18 @@ export function createNormalizer(tables: GeoTables = loadGeoTables()): Normalize
       let territory = raw.country === "US" ? null : territoryOf(raw.country);
       let country = territory === null ? normalizeCountry(raw.country) : "US";
       if (country !== null && TERRITORIES.has(country)) [territory, country] = [country, "US"];
+      // A US state written as the country ("Georgia", "Ind"), when the ZIP code says that state
+      // too, or the state field does and the country field is more than a two-letter code (CA
+      // alone is Canada): a US address of that state.
+      if (country !== null && country !== "US") {
+        const stated = normalizeState(raw.country);
+        if (stated !== null) {
+          const zipState = zips.get(normalizePostCode(raw.postCode) ?? "")?.[1];
+          const long = (fieldText(raw.country)?.length ?? 0) > 2;
+          if (zipState === stated || (long && normalizeState(raw.state) === stated))
+            [territory, country] = [stated, "US"];
+        }
+      }
       const us = country === null || country === "US";
       const fieldState = us ? normalizeState(raw.state) : null;
       const fieldZip = us ? normalizePostCode(raw.postCode) : null;

@@ -117,7 +117,10 @@ describe("normalizeCountry", () => {
     ["FRA", "FR"],
     ["fra", "FR"],
     ["250", "FR"],
-    ["36", "AU"],
+    ["036", "AU"],
+    ["44", "44"], // a dialling code, not ISO 044
+    ["??", null],
+    ["Georgia", "GE"], // the country, unless the address says the US state (address tests)
     ["UK", "GB"],
     ["Great Britain", "GB"],
     ["South Korea", "KR"],
@@ -402,6 +405,31 @@ describe("normalizer.address with the generated tables", () => {
       "foreign address: five-digit code kept, no ZIP lookup",
       { city: "BERLIN", state: "BE", country: "Germany", postCode: "10115" },
       { city: "Berlin", state: null, country: "DE", postCode: "10115" },
+    ],
+    [
+      "US state name as the country, confirmed by the ZIP code",
+      { city: "Atlanta", state: null, country: "Georgia", postCode: "30301" },
+      { city: "Atlanta", state: "GA", country: "US", postCode: "30301" },
+    ],
+    [
+      "US state abbreviation as the country, confirmed by the state field",
+      { city: "Indianapolis", state: "IN", country: "Ind", postCode: null },
+      { city: "Indianapolis", state: "IN", country: "US", postCode: null },
+    ],
+    [
+      "the country Georgia",
+      { city: "tbilisi", state: null, country: "Georgia", postCode: "0105" },
+      { city: "Tbilisi", state: null, country: "GE", postCode: null },
+    ],
+    [
+      "CA as both state and country, no ZIP: Canada",
+      { city: "Toronto", state: "CA", country: "CA", postCode: null },
+      { city: "Toronto", state: null, country: "CA", postCode: null },
+    ],
+    [
+      "CA as both state and country, a California ZIP: the US",
+      { city: "Los Angeles", state: "CA", country: "CA", postCode: "90012" },
+      { city: "Los Angeles", state: "CA", country: "US", postCode: "90012" },
     ],
     [
       "US territory as its ISO alpha-3 code",
