@@ -31,6 +31,19 @@ export class DependencyUnavailableError extends Errors.MoleculerRetryableError {
   }
 }
 
+/** More reports over a time window asked at once than the gateway lets through (503, retry later). */
+export class ReportsBusyError extends Errors.MoleculerRetryableError {
+  constructor(running: number, waiting: number) {
+    super(
+      `Too many reports over a time window at once (${running} running, ${waiting} waiting); retry later.`,
+      503,
+      "REPORTS_BUSY",
+      { running, waiting },
+    );
+    this.name = "ReportsBusyError";
+  }
+}
+
 /** The service is shutting down and takes no new work. */
 export class ShuttingDownError extends Errors.MoleculerRetryableError {
   constructor(service: string) {

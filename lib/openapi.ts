@@ -463,7 +463,16 @@ export function buildOpenApi(server: string): Record<string, unknown> {
                 ],
               },
             }),
-            "503": unavailable,
+            "503": errorResponse(
+              "A service is unreachable, or more reports over a time window (from/to) are asked at once than the gateway lets through (2 running, 8 waiting; data.cause REPORTS_BUSY). Retry after Retry-After seconds.",
+              {
+                error: {
+                  type: "SERVICE_UNAVAILABLE",
+                  message: "A service needed for this request is unavailable; retry later.",
+                  data: { cause: "REPORTS_BUSY" },
+                },
+              },
+            ),
           },
         },
       },

@@ -9,7 +9,13 @@ import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import serveStatic from "serve-static";
 import { loadConfig, type Config } from "../lib/config";
-import { MethodNotAllowedError, RateLimitedError, UnsupportedMediaTypeError } from "../lib/errors";
+import {
+  MethodNotAllowedError,
+  RateLimitedError,
+  ReportsBusyError,
+  UnsupportedMediaTypeError,
+} from "../lib/errors";
+import { Admission } from "../lib/admission";
 import type { CheckResult } from "../lib/health";
 import { clientErrorResponse, toHttpError } from "../lib/http-errors";
 import { listenFailsToCallback } from "../lib/net";
@@ -72,6 +78,10 @@ export interface DashboardState extends Omit<StatsDashboard, "consumed"> {
   jobs: Job[];
 }
 
+/** Reports over a time window asked of userstats at once, and more waiting at the gateway. */
+const WINDOWS_RUNNING = 2;
+const WINDOWS_WAITING = 8;
+
 /** Sets the HTTP status of answers whose status depends on the result. */
 function statusOf(action: string | undefined, data: unknown): number | undefined {
   if (action === "userevents.submit" || action === "userevents.ingest") return 202;
@@ -83,6 +93,11 @@ function statusOf(action: string | undefined, data: unknown): number | undefined
 /** The api service for the given configuration. */
 export function createApiService(config: Readonly<Config>): ServiceSchema {
   const writes = new FixedWindowLimiter(config.http.writeRateLimit, 60_000);
+  const windows = new Admission(
+    WINDOWS_RUNNING,
+    WINDOWS_WAITING,
+    () => new ReportsBusyError(WINDOWS_RUNNING, WINDOWS_WAITING),
+  );
   const cors = config.http.corsOrigins.length > 0;
   let openApiDocument: Record<string, unknown> | undefined;
   const schema: ServiceSchema<Record<string, unknown>, ApiCacheThis> = {
@@ -340,18 +355,23 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
           this: ApiCacheThis,
           ctx: Context<Record<string, unknown>, Meta>,
         ): Promise<unknown> {
+          // A report over a time window scans it on userstats' thread, which also consumes: a
+          // few at a time reach it, a few more wait here, the rest are 503 (README).
+          const windowed = ctx.params.from !== undefined || ctx.params.to !== undefined;
+          const ask = <T>(call: () => Promise<T>): Promise<T> =>
+            windowed ? windows.run(call) : call();
           if (
             ctx.meta.jsonText !== true ||
             (ctx.params.format !== undefined && ctx.params.format !== "json")
           ) {
-            return ctx.call("userstats.report", ctx.params);
+            return ask(() => ctx.call("userstats.report", ctx.params));
           }
           const key = JSON.stringify(Object.entries(ctx.params).sort());
           const report = await this.reports.get(key, async have => {
-            const json = await ctx.call<string, Record<string, unknown>>(
-              "userstats.report",
-              ctx.params,
-              { meta: { reportHave: have } },
+            const json = await ask(() =>
+              ctx.call<string, Record<string, unknown>>("userstats.report", ctx.params, {
+                meta: { reportHave: have },
+              }),
             );
             // userstats's answer meta, merged into this request's by moleculer.
             const meta = ctx.meta;

@@ -37,6 +37,25 @@ describe("limits", () => {
     for (let i = 0; i < 10; i++) expect((await http(sys.baseUrl, "/report")).status).toBe(200);
   });
 
+  it("lets a few reports over a time window through at once, and answers 503 to the rest", async () => {
+    // Distinct windows, so that no cached report answers them.
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        http(sys.baseUrl, `/report?from=2026-01-01T00:00:${String(i).padStart(2, "0")}Z`),
+      ),
+    );
+    const ok = answers.filter(a => a.status === 200);
+    const busy = answers.filter(a => a.status !== 200);
+    // 2 running and 8 waiting always get through.
+    expect(ok.length).toBeGreaterThanOrEqual(10);
+    for (const a of busy) {
+      expect(a.status).toBe(503);
+      expect(a.body).toMatchObject({ error: { data: { cause: "REPORTS_BUSY" } } });
+      expect(Number(a.headers.get("retry-after"))).toBeGreaterThan(0);
+    }
+    expect((await http(sys.baseUrl, "/healthcheck")).status).toBe(200);
+  });
+
   it("allows CORS for the configured origin only", async () => {
     const preflight = await fetch(`${sys.baseUrl}/report`, {
       method: "OPTIONS",
