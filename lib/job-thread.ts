@@ -168,7 +168,6 @@ export class JobThread {
   async stop(): Promise<void> {
     this.stopping = true;
     this.stopSignal.abort(); // a restart waiting for its turn gives up
-
     this.worker?.postMessage({ type: "stop" } satisfies ToJobWorker);
     await this.exited;
   }

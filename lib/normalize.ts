@@ -20,22 +20,6 @@ import { geoFiles } from "./paths";
 
 isoCountries.registerLocale(englishCountryNames);
 
-/** A country name as names are compared: lower case, no accents, single spaces. */
-function countryNameKey(name: string): string {
-  return name
-    .toLowerCase()
-    .normalize("NFD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .replace(/\s+/g, " ")
-    .trim();
-}
-
-/** Every English name and alias of every country (the library's own lookup scans them all). */
-const COUNTRY_BY_NAME = new Map<string, string>();
-for (const [code, names] of Object.entries(isoCountries.getNames("en", { select: "all" }))) {
-  for (const name of names) COUNTRY_BY_NAME.set(countryNameKey(name), code);
-}
-
 /** An address as received: any field may be missing, of the wrong type, or badly written. */
 export interface RawAddress {
   city?: unknown;
@@ -227,19 +211,37 @@ export function normalizeCountry(raw: unknown): string | null {
   const spaced = text.replace(WHITESPACE_RUN, " ");
   if (TWO_LETTERS.test(spaced)) {
     const upper = spaced.toUpperCase();
-    return isoCountries.isValid(upper)
-      ? upper
-      : (COUNTRY_BY_NAME.get(countryNameKey(upper)) ?? upper);
+    return isoCountries.isValid(upper) ? upper : (countryByName(upper) ?? upper);
   }
   // Numeric codes are three digits ("036"): a shorter number is more likely a dialling code.
   const code = NUMERIC_CODE.test(spaced)
     ? isoCountries.numericToAlpha2(spaced)
     : THREE_LETTERS.test(spaced)
       ? isoCountries.alpha3ToAlpha2(spaced.toUpperCase())
-      : COUNTRY_BY_NAME.get(countryNameKey(spaced));
+      : countryByName(spaced);
   if (code !== undefined) return code;
   const name = spaced.replace(PARENTHESES, " ").replace(WHITESPACE_RUN, " ").trim();
   return name === "" ? null : capitaliseCity(name);
+}
+
+/** A country name as names are compared: lower case, no accents, single spaces. */
+function countryNameKey(name: string): string {
+  let text = name.toLowerCase().replace(WHITESPACE_RUN, " ").trim();
+  if (NON_ASCII.test(text)) text = text.normalize("NFD").replace(COMBINING_MARKS, "");
+  return text;
+}
+
+let countriesByName: Map<string, string> | undefined;
+
+/** The code of a country's English name or alias (the library's own lookup scans every name). */
+function countryByName(name: string): string | undefined {
+  if (countriesByName === undefined) {
+    countriesByName = new Map();
+    for (const [code, names] of Object.entries(isoCountries.getNames("en", { select: "all" }))) {
+      for (const n of names) countriesByName.set(countryNameKey(n), code);
+    }
+  }
+  return countriesByName.get(countryNameKey(name));
 }
 
 /** The US territories with a USPS code of their own, which people also write as the country. */
@@ -489,9 +491,9 @@ export function createNormalizer(tables: GeoTables = loadGeoTables()): Normalize
     address(raw) {
       // A territory given as the country is a state of the US address, as the USPS has it (their
       // ISO codes are their USPS codes: "PRI" -> PR).
-      let territory = raw.country === "US" ? null : territoryOf(raw.country);
-      let country = territory === null ? normalizeCountry(raw.country) : "US";
-      if (country !== null && TERRITORIES.has(country)) [territory, country] = [country, "US"];
+      let countryState = raw.country === "US" ? null : territoryOf(raw.country);
+      let country = countryState === null ? normalizeCountry(raw.country) : "US";
+      if (country !== null && TERRITORIES.has(country)) [countryState, country] = [country, "US"];
       // A US state written as the country ("Georgia", "Ind"), when the ZIP code says that state
       // too, or the state field does and the country field is more than a two-letter code (CA
       // alone is Canada): a US address of that state.
@@ -501,7 +503,7 @@ export function createNormalizer(tables: GeoTables = loadGeoTables()): Normalize
           const zipState = zips.get(normalizePostCode(raw.postCode) ?? "")?.[1];
           const long = (fieldText(raw.country)?.length ?? 0) > 2;
           if (zipState === stated || (long && normalizeState(raw.state) === stated))
-            [territory, country] = [stated, "US"];
+            [countryState, country] = [stated, "US"];
         }
       }
       const us = country === null || country === "US";
@@ -531,7 +533,7 @@ export function createNormalizer(tables: GeoTables = loadGeoTables()): Normalize
         if (!HAS_LETTER.test(cityText) || MISSING.has(cityText.toLowerCase())) cityText = null;
       }
 
-      let state = us ? (fieldState ?? cityState ?? territory) : null;
+      let state = us ? (fieldState ?? cityState ?? countryState) : null;
       // Padding and ZIP+4 are US rules: elsewhere only a code written as five digits is kept.
       let postCode = us ? (fieldZip ?? cityPostCode) : fieldText(raw.postCode);
       if (!us && postCode !== null && !FIVE_DIGITS.test(postCode)) postCode = null;
