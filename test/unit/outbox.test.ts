@@ -60,6 +60,25 @@ describe("ReportOutbox", () => {
       ...extra,
     });
 
+  /**
+   * Delivers while the database refuses to mark the report sent (as when it stays locked past its
+   * busy timeout, or the disk is full); the refusal ends with the attempt.
+   */
+  const deliverRefusingSent = async (outbox: ReportOutbox, id: number) => {
+    db.exec(`CREATE TRIGGER refuse_sent BEFORE UPDATE OF status ON reports
+      WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`);
+    try {
+      return await outbox.deliver(id);
+    } finally {
+      db.exec("DROP TRIGGER refuse_sent");
+    }
+  };
+  /** The report's claim (or retry time) has run out. */
+  const claimExpired = (id: number) =>
+    db
+      .prepare("UPDATE reports SET next_attempt_at = ? WHERE id = ?")
+      .run(new Date(Date.now() - 1000).toISOString(), id);
+
   beforeEach(() => {
     tmp = tempDir();
     db = openDatabase(path.join(tmp.dir, "outbox.sqlite"));
@@ -99,17 +118,10 @@ describe("ReportOutbox", () => {
     const { mailer, sent } = fakeMailer();
     const outbox = make(mailer);
     const { id } = outbox.enqueue(report(1), "request");
-    // The database refuses the "sent" (as when locked past its busy timeout, or the disk is full).
-    db.exec(`CREATE TRIGGER refuse_sent BEFORE UPDATE OF status ON reports
-      WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`);
-    expect(await outbox.deliver(id)).toMatchObject({ status: "pending" });
+    expect(await deliverRefusingSent(outbox, id)).toMatchObject({ status: "pending" });
     expect(sent).toHaveLength(1);
-    db.exec("DROP TRIGGER refuse_sent");
     // Its claim has run out: the next check records the send, and sends nothing.
-    db.prepare("UPDATE reports SET next_attempt_at = ? WHERE id = ?").run(
-      new Date(Date.now() - 1000).toISOString(),
-      id,
-    );
+    claimExpired(id);
     expect(await outbox.deliverDue()).toBe(1);
     expect(outbox.record(id)).toMatchObject({ status: "sent", attempts: 1 });
     expect(sent).toHaveLength(1);
@@ -119,21 +131,15 @@ describe("ReportOutbox", () => {
     const { mailer, sent } = fakeMailer();
     const outbox = make(mailer);
     const { id } = outbox.enqueue(report(1), "request");
-    db.exec(`CREATE TRIGGER refuse_sent BEFORE UPDATE OF status ON reports
-      WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'database is locked'); END`);
     const sentBy = new Date().toISOString();
-    await outbox.deliver(id);
-    db.exec("DROP TRIGGER refuse_sent");
+    await deliverRefusingSent(outbox, id);
     await outbox.stop();
     const record = outbox.record(id);
     expect(record).toMatchObject({ status: "sent", attempts: 1 });
     expect((record?.sentAt ?? "") >= sentBy).toBe(true);
     // A new process on the same file finds nothing to send.
     const restarted = make(mailer);
-    db.prepare("UPDATE reports SET next_attempt_at = ? WHERE id = ?").run(
-      new Date(Date.now() - 1000).toISOString(),
-      id,
-    );
+    claimExpired(id);
     expect(await restarted.deliverDue()).toBe(0);
     expect(sent).toHaveLength(1);
   });
