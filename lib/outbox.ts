@@ -56,6 +56,12 @@ export interface OutboxOptions {
   keep?: number;
   /** Cities charted in the email. Default 15. */
   emailRows?: number;
+  /**
+   * How many times the stored events were cleaned again (UserStatsStore.recleanings), kept with
+   * each report: a previous report made at another number gets no per-city changes, only the
+   * change of the total, since its cities may be keyed otherwise.
+   */
+  recleanings?: () => number;
 }
 
 interface Row {
@@ -140,6 +146,10 @@ export class ReportOutbox {
     if (!columns.some(c => c.name === "request_id")) {
       this.db.exec("ALTER TABLE reports ADD COLUMN request_id TEXT");
     }
+    // The store's count of re-cleanings when the report was made (see OutboxOptions.recleanings).
+    if (!columns.some(c => c.name === "recleanings")) {
+      this.db.exec("ALTER TABLE reports ADD COLUMN recleanings INTEGER");
+    }
     this.db.exec(`CREATE UNIQUE INDEX IF NOT EXISTS reports_by_request ON reports (request_id)
       WHERE request_id IS NOT NULL`);
   }
@@ -159,13 +169,21 @@ export class ReportOutbox {
    * request id, which must be new (see byRequest).
    */
   enqueue(report: Report, trigger: string, requestId?: string): ReportRecord {
+    const recleanings = this.opts.recleanings?.() ?? 0;
     const previousRow = this.db
-      .prepare("SELECT id, report FROM reports ORDER BY id DESC LIMIT 1")
-      .get() as { id: number; report: string } | undefined;
+      .prepare("SELECT id, report, recleanings FROM reports ORDER BY id DESC LIMIT 1")
+      .get() as { id: number; report: string; recleanings: number | null } | undefined;
     let previous: PreviousReport | undefined;
     if (previousRow !== undefined) {
       const r = JSON.parse(previousRow.report) as Report;
-      previous = { id: previousRow.id, timestamp: r.timestamp, total: r.total, stats: r.stats };
+      // Reports from before the column was kept were made before any re-cleaning it could count.
+      const sameKeys = (previousRow.recleanings ?? 0) === recleanings;
+      previous = {
+        id: previousRow.id,
+        timestamp: r.timestamp,
+        total: r.total,
+        stats: sameKeys ? r.stats : undefined,
+      };
     }
     const kept: Report = {
       ...report,
@@ -177,8 +195,8 @@ export class ReportOutbox {
       const { lastInsertRowid } = this.db
         .prepare(
           `INSERT INTO reports (created_at, trigger, total, report, subject, text, html, csv, csv_filename, recipients,
-             status, attempts, next_attempt_at, message_id, request_id)
-           VALUES (?, ?, ?, ?, '', '', '', x'', '', ?, 'pending', 0, ?, '', ?)`,
+             status, attempts, next_attempt_at, message_id, request_id, recleanings)
+           VALUES (?, ?, ?, ?, '', '', '', x'', '', ?, 'pending', 0, ?, '', ?, ?)`,
         )
         .run(
           now,
@@ -188,6 +206,7 @@ export class ReportOutbox {
           JSON.stringify(this.opts.recipients),
           now,
           requestId ?? null,
+          recleanings,
         );
       const rowId = Number(lastInsertRowid);
       const csvAt = this.opts.mailer.via === "log" ? `/reports/${rowId}?format=csv` : undefined;

@@ -10,7 +10,11 @@ export interface PreviousReport {
   id: number;
   timestamp: string;
   total: number;
-  stats: Record<string, number>;
+  /**
+   * Its per-city counts; undefined when the stored events were cleaned again after it (a migration
+   * or `npm run reclean`), so that its city keys are not this report's and only the totals compare.
+   */
+  stats: Record<string, number> | undefined;
 }
 
 export interface ReportEmail {
@@ -56,10 +60,14 @@ export function renderReportEmail(
   const top = entries.slice(0, rows);
   const max = Math.max(1, ...top.map(([, n]) => n));
   const change = previous === undefined ? undefined : report.total - previous.total;
+  const previousStats = previous?.stats;
   const window =
     previous === undefined
       ? `Every user counted up to ${when(report.timestamp)} (first report).`
-      : `Every user counted up to ${when(report.timestamp)}; changes are since report #${previous.id} of ${when(previous.timestamp)}.`;
+      : `Every user counted up to ${when(report.timestamp)}; changes are since report #${previous.id} of ${when(previous.timestamp)}.` +
+        (previousStats === undefined
+          ? " Addresses were cleaned again since that report, so changes per city are not shown this time."
+          : "");
 
   const fullTable = `The full table (${fmt(entries.length)} ${entries.length === 1 ? "city" : "cities"}) is ${csvAt === undefined ? "attached as CSV" : `at ${csvAt} as CSV`}`;
   const text = [
@@ -75,13 +83,13 @@ export function renderReportEmail(
     .map(([city, n]) => {
       const pct = report.total === 0 ? 0 : (100 * n) / report.total;
       const width = Math.max(1, Math.round((100 * n) / max));
-      const delta = previous === undefined ? "" : signed(n - (previous.stats[city] ?? 0));
+      const delta = previousStats === undefined ? "" : signed(n - (previousStats[city] ?? 0));
       return `<tr>
 <td style="${cell}white-space:nowrap;">${escapeHtml(city)}</td>
 <td style="${cell}width:100%;"><table role="presentation" width="${width}%" cellpadding="0" cellspacing="0" style="border-collapse:collapse;"><tr><td style="background:#2563eb;height:14px;line-height:14px;font-size:1px;">&nbsp;</td></tr></table></td>
 <td style="${cell}text-align:right;white-space:nowrap;">${fmt(n)}</td>
 <td style="${cell}text-align:right;color:#6b7280;white-space:nowrap;">${pct.toFixed(1)}%</td>
-${previous === undefined ? "" : `<td style="${cell}text-align:right;color:#6b7280;white-space:nowrap;">${delta}</td>`}
+${previousStats === undefined ? "" : `<td style="${cell}text-align:right;color:#6b7280;white-space:nowrap;">${delta}</td>`}
 </tr>`;
     })
     .join("\n");
@@ -104,9 +112,9 @@ ${change === undefined ? "" : `<div style="font-size:15px;margin-top:4px;color:$
 </td></tr>
 <tr><td style="padding:8px 24px 16px;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="border-collapse:collapse;">
-<tr>${head("City")}${head("")}${head("Users", "right")}${head("Share", "right")}${previous === undefined ? "" : head("Change", "right")}</tr>
+<tr>${head("City")}${head("")}${head("Users", "right")}${head("Share", "right")}${previousStats === undefined ? "" : head("Change", "right")}</tr>
 ${chartRows}
-${rest.length === 0 ? "" : `<tr><td colspan="2" style="${cell}color:#6b7280;">${fmt(rest.length)} more cities</td><td style="${cell}text-align:right;color:#6b7280;">${fmt(restSum)}</td><td style="${cell}text-align:right;color:#6b7280;">${report.total === 0 ? "0.0" : ((100 * restSum) / report.total).toFixed(1)}%</td>${previous === undefined ? "" : `<td style="${cell}"></td>`}</tr>`}
+${rest.length === 0 ? "" : `<tr><td colspan="2" style="${cell}color:#6b7280;">${fmt(rest.length)} more cities</td><td style="${cell}text-align:right;color:#6b7280;">${fmt(restSum)}</td><td style="${cell}text-align:right;color:#6b7280;">${report.total === 0 ? "0.0" : ((100 * restSum) / report.total).toFixed(1)}%</td>${previousStats === undefined ? "" : `<td style="${cell}"></td>`}</tr>`}
 </table>
 </td></tr>
 <tr><td style="padding:0 24px 24px;font-size:13px;color:#6b7280;">${escapeHtml(fullTable)}. Counting is by distinct user id; addresses are cleaned before counting.</td></tr>

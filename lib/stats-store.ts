@@ -94,6 +94,8 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
     // Random ids touch pages all over the id index: a bigger cache and rarer checkpoints (each one
     // fsyncs) halved the insert cost in the benchmark (docs/BENCHMARKS.md).
     this.db = openDatabase(file, { cacheMiB: 8, walAutocheckpoint: 10_000 });
+    // Facts about the file as a whole (how often its events were cleaned again).
+    this.db.exec("CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value NOT NULL)");
     this.migrate();
     this.countsTable = new CountsTable(this.db);
     this.offsets = new ConsumerOffsets(
@@ -269,9 +271,23 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
         after = (rows[rows.length - 1] as Row).rowid;
       }
       this.rebuildCounts();
+      if (changed > 0) {
+        this.db.exec(`INSERT INTO store_meta (key, value) VALUES ('recleanings', 1)
+          ON CONFLICT (key) DO UPDATE SET value = value + 1`);
+      }
     })();
     if (changed > 0) this.version++;
     return changed;
+  }
+
+  /**
+   * How many re-cleanings (a migration or `npm run reclean`) changed stored events in this file.
+   * Reports made at different numbers may key the same city differently.
+   */
+  recleanings(): number {
+    const row = this.db.prepare("SELECT value FROM store_meta WHERE key = 'recleanings'").get() as
+      { value: number } | undefined;
+    return row === undefined ? 0 : Number(row.value);
   }
 
   /** Addresses already cleaned, by their raw fields (real traffic repeats the same places). */

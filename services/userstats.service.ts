@@ -412,6 +412,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         retryBaseMs: config.report.retryBaseMs,
         retryMaxMs: config.report.retryMaxMs,
         maxAttempts: config.report.maxAttempts,
+        recleanings: () => this.store.recleanings(),
       });
       // Reports left pending by an earlier run are retried from here on.
       this.outbox.start(Math.min(5000, Math.max(100, Math.floor(config.report.retryBaseMs / 2))));

@@ -301,5 +301,29 @@ describe("ReportOutbox", () => {
     await outbox.deliver(outbox.enqueue(report(10), "schedule").id);
     await outbox.deliver(outbox.enqueue(report(25), "schedule").id);
     expect(sent[1]?.html).toContain("+15 since the previous report");
+    expect(sent[1]?.html).toMatch(/Houston, TX.*\+15/s);
+  });
+
+  it("compares only totals with a report from before the events were cleaned again", async () => {
+    const { mailer, sent } = fakeMailer();
+    let recleanings = 0;
+    const outbox = make(mailer, { recleanings: () => recleanings });
+    const first = outbox.enqueue(report(10), "schedule").id;
+    await outbox.deliver(first);
+    // As a file keeps a report from before the count was kept: the same as none yet.
+    db.prepare("UPDATE reports SET recleanings = NULL WHERE id = ?").run(first);
+    await outbox.deliver(outbox.enqueue(report(12), "schedule").id);
+    expect(sent[1]?.html).toMatch(/Houston, TX.*\+2/s);
+    recleanings = 1;
+    await outbox.deliver(outbox.enqueue(report(25), "schedule").id);
+    const after = sent[2]?.html ?? "";
+    expect(after).toContain("+13 since the previous report");
+    expect(after).toContain("so changes per city are not shown this time");
+    expect(after).not.toContain(">Change<");
+    // The next report's previous one is from after the re-cleaning: per-city changes again.
+    await outbox.deliver(outbox.enqueue(report(30), "schedule").id);
+    expect(sent[3]?.html).toContain(">Change<");
+    expect(sent[3]?.html).toMatch(/Houston, TX.*\+5/s);
+    expect(sent[3]?.html).not.toContain("not shown this time");
   });
 });

@@ -54,6 +54,17 @@ describe("report email", () => {
     expect(fewer.html).toContain("−10 since the previous report");
   });
 
+  it("shows only the change of the total when the previous report's cities are keyed otherwise", () => {
+    const previous = { id: 6, timestamp: "2026-11-26T08:00:00.000Z", total: 60, stats: undefined };
+    const { html } = renderReportEmail(report, previous);
+    expect(html).toContain("+40 since the previous report");
+    expect(html).toContain(
+      "Addresses were cleaned again since that report, so changes per city are not shown this time.",
+    );
+    expect(html).not.toContain(">Change<");
+    expect(html).not.toMatch(/Houston, TX.*\+/s);
+  });
+
   it("attaches the full table as CSV and has a plain-text alternative", () => {
     const { csv, csvFilename, text } = renderReportEmail(report, undefined, 1);
     expect(csvFilename).toBe("user-stats-2026-11-27.csv");
