@@ -6,7 +6,8 @@
  * lets the gateway's cache (lib/report-cache.ts) ask "anything newer than what I hold?" and get
  * "not modified" instead of the same bytes again.
  */
-import { buildReport, type CountsReader, type ReportFilters } from "./report";
+import { buildReport, isWindowed, reportOf, type CountsReader, type ReportFilters } from "./report";
+import type { WindowAnswer } from "./report-thread";
 
 /** Shortest time between two rebuilds of one report while the store keeps changing. */
 export const REPORT_REBUILD_MS = 250;
@@ -38,33 +39,46 @@ interface Build {
 }
 
 const keyOf = (f: ReportFilters): string => `${f.by}|${f.top ?? ""}|${f.from ?? ""}|${f.to ?? ""}`;
-const isWindowed = (f: ReportFilters): boolean => f.from !== undefined || f.to !== undefined;
+
+/** Counts a report over a time window elsewhere (the report thread), off the caller's thread. */
+export type WindowCounter = (filters: ReportFilters) => Promise<WindowAnswer>;
 
 /** Reports built from one store, reused while current or within their reuse time. */
 export class BuiltReports {
   private readonly builds = new Map<string, Build>();
   private readonly windowed = new Set<string>();
+  /** Builds of windows being counted: the same query asked again meanwhile waits for that one. */
+  private readonly counting = new Map<string, Promise<Build>>();
 
+  /**
+   * With `countWindow`, reports over a time window are counted by it (off this thread); the
+   * others are read from the store's counters right here.
+   */
   constructor(
     private readonly store: VersionedCounts,
     private readonly clock: () => number = () => performance.now(),
+    private readonly countWindow?: WindowCounter,
   ) {}
 
   /**
    * The report of `filters` as JSON text; `have` is the version the caller holds, answered with
    * `json: undefined` when it is the build's own.
    */
-  get(filters: ReportFilters, have?: number): BuiltReportAnswer {
-    const timestamp = new Date().toISOString();
+  async get(filters: ReportFilters, have?: number): Promise<BuiltReportAnswer> {
     const key = keyOf(filters);
     let build = this.builds.get(key);
     const fresh =
       build !== undefined &&
       (build.version === this.store.version || this.clock() - build.builtAt < build.reuseMs);
     if (build === undefined || !fresh) {
-      build = this.build(filters);
-      this.keep(key, isWindowed(filters), build);
+      if (this.countWindow !== undefined && isWindowed(filters)) {
+        build = await this.countElsewhere(key, filters, this.countWindow);
+      } else {
+        build = this.build(filters);
+        this.keep(key, isWindowed(filters), build);
+      }
     }
+    const timestamp = new Date().toISOString();
     const freshForMs = Math.max(0, build.builtAt + build.reuseMs - this.clock());
     if (have === build.version) return { json: undefined, version: have, freshForMs };
     return {
@@ -84,6 +98,35 @@ export class BuiltReports {
     // ~0.5 s to count).
     const reuseMs = Math.max(REPORT_REBUILD_MS, 2 * (builtAt - started));
     return { version, builtAt, reuseMs, total: report.total, stats };
+  }
+
+  private countElsewhere(
+    key: string,
+    filters: ReportFilters,
+    countWindow: WindowCounter,
+  ): Promise<Build> {
+    const running = this.counting.get(key);
+    if (running !== undefined) return running;
+    const started = this.clock();
+    // The version before counting: the count holds at least what it says (a gateway may ask again).
+    const version = this.store.version;
+    const counted = countWindow(filters)
+      .then(({ total, counts }) => {
+        const stats = JSON.stringify(reportOf(filters, total, counts).stats);
+        const builtAt = this.clock();
+        const build = {
+          version,
+          builtAt,
+          reuseMs: Math.max(REPORT_REBUILD_MS, 2 * (builtAt - started)),
+          total,
+          stats,
+        };
+        this.keep(key, true, build);
+        return build;
+      })
+      .finally(() => this.counting.delete(key));
+    this.counting.set(key, counted);
+    return counted;
   }
 
   private keep(key: string, windowed: boolean, build: Build): void {

@@ -6,12 +6,12 @@
  * progress is in that file. If the worker dies, it is started again and resumes every unfinished job
  * from its stored progress, as a restart of the process would.
  */
-import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { Config } from "./config";
 import type { Log } from "./log";
+import { startWorker } from "./worker-entry";
 
 /** How long a finished job is kept (GET /jobs/:id answers it), and how often older ones are deleted. */
 export const JOB_RETENTION_MS = 24 * 3600_000;
@@ -41,20 +41,6 @@ export type FromJobWorker =
   | { type: "log"; level: keyof Log; message: string; data?: unknown }
   | { type: "stopped"; failed?: string }
   | { type: "failed"; error: string };
-
-/**
- * The worker's entry: the built JavaScript next to this file, or, when this file runs from its
- * TypeScript source (the tests), the source loaded through tsx.
- */
-function workerEntry(): { file: string; eval: boolean; tsx?: string } {
-  const js = path.join(__dirname, "job-worker.js");
-  if (fs.existsSync(js)) return { file: js, eval: false };
-  return {
-    file: path.join(__dirname, "job-worker.ts"),
-    eval: true,
-    tsx: require.resolve("tsx/cjs/api"),
-  };
-}
 
 /** A worker that ran this long before it exited counts as a first crash again. */
 const STABLE_MS = 60_000;
@@ -89,14 +75,8 @@ export class JobThread {
 
   /** Starts the worker; resolves once it is connected and has resumed the unfinished jobs. */
   async start(): Promise<{ resumedJobs: number }> {
-    const entry = workerEntry();
     const data: JobWorkerData = { config: this.config, counters: this.counters };
-    const worker = entry.eval
-      ? new Worker(
-          `require(${JSON.stringify(entry.tsx)}).register(); require(${JSON.stringify(entry.file)});`,
-          { eval: true, workerData: data },
-        )
-      : new Worker(entry.file, { workerData: data });
+    const worker = startWorker("job-worker", { workerData: data });
     this.worker = worker;
     let ready!: (resumed: { resumedJobs: number }) => void;
     let failed!: (err: Error) => void;

@@ -43,19 +43,42 @@ export function buildReport(
   filters: ReportFilters,
   now = new Date(),
 ): Report {
+  const window = windowOf(filters);
+  return reportOf(
+    filters,
+    source.total(window),
+    source.counts(filters.by, { ...window, top: filters.top }),
+    now,
+  );
+}
+
+/** The time window of a report's filters (none when neither end is given). */
+export function windowOf(filters: ReportFilters): CountsWindow {
   const window: CountsWindow = {};
   if (filters.from !== undefined) window.from = filters.from;
   if (filters.to !== undefined) window.to = filters.to;
+  return window;
+}
+
+/** Whether a report's filters ask for a time window. */
+export function isWindowed(filters: ReportFilters): boolean {
+  return filters.from !== undefined || filters.to !== undefined;
+}
+
+/** The report of counts already read (biggest first). */
+export function reportOf(
+  filters: ReportFilters,
+  total: number,
+  counts: [string, number][],
+  now = new Date(),
+): Report {
   // fromEntries defines each key as an own property: a country sent as "__proto__" is counted
   // like any other, where assigning it would have set the object's prototype instead.
-  const stats: Record<string, number> = Object.fromEntries(
-    source.counts(filters.by, { ...window, top: filters.top }),
-  );
   return {
     timestamp: now.toISOString(),
-    total: source.total(window),
+    total,
     filters: { ...filters },
-    stats,
+    stats: Object.fromEntries(counts),
   };
 }
 

@@ -9,9 +9,9 @@ import { CountDeltas, CountsTable } from "./counts-table";
 import { CITY_KEY_SQL, cityKey, UNKNOWN, type CleanAddress, type Normalizer } from "./normalize";
 import type { CountsReader, CountsWindow } from "./report";
 import type { ReportDimension } from "./report-query";
-import type { Statement } from "better-sqlite3";
 import { openDatabase, pingDatabase, type Db } from "./sqlite";
 import type { Address, UserEvent } from "./user-event";
+import { WindowCounts } from "./window-counts";
 
 export interface WriteResult {
   inserted: number;
@@ -78,8 +78,7 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
   private readonly insert;
   private readonly moveEarlier;
   private readonly writeTx;
-  private readonly windowTotal;
-  private readonly windowQueries: Record<ReportDimension, Statement<[string, string, number]>>;
+  private readonly windows: WindowCounts;
   /**
    * Increases with every write that stored something (report caches key on it). It starts from the
    * clock, in microseconds, so that it also keeps increasing across restarts: a gateway that cached
@@ -139,22 +138,7 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
         return { inserted: deltas.total, duplicates: seen - deltas.total, moved };
       },
     );
-    const where = "WHERE datetime >= ? AND datetime <= ?";
-    this.windowTotal = this.db.prepare(`SELECT COUNT(*) AS n FROM user_events ${where}`);
-    this.windowQueries = {
-      city: this.db.prepare<[string, string, number]>(
-        `SELECT ${CITY_KEY_SQL} AS key, COUNT(*) AS n FROM user_events ${where}
-         GROUP BY key ORDER BY n DESC, key LIMIT ?`,
-      ),
-      state: this.db.prepare<[string, string, number]>(
-        `SELECT COALESCE(state, '${UNKNOWN}') AS key, COUNT(*) AS n FROM user_events ${where}
-         GROUP BY state ORDER BY n DESC, key LIMIT ?`,
-      ),
-      country: this.db.prepare<[string, string, number]>(
-        `SELECT COALESCE(country, '${UNKNOWN}') AS key, COUNT(*) AS n FROM user_events ${where}
-         GROUP BY country ORDER BY n DESC, key LIMIT ?`,
-      ),
-    };
+    this.windows = new WindowCounts(this.db);
   }
 
   /** Creates the schema, or brings a file of an older version up to date (keeping its rows). */
@@ -314,20 +298,13 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
 
   total(window: CountsWindow = {}): number {
     if (window.from === undefined && window.to === undefined) return this.countsTable.total();
-    const row = this.windowTotal.get(window.from ?? "", window.to ?? "9999") as { n: number };
-    return row.n;
+    return this.windows.total(window);
   }
 
   counts(dim: string, opts: CountsWindow & { top?: number } = {}): [string, number][] {
     if (opts.from === undefined && opts.to === undefined)
       return this.countsTable.top(dim, opts.top);
-    const query = this.windowQueries[dim as ReportDimension];
-    if (query === undefined) throw new Error(`Unknown dimension "${dim}"`);
-    const rows = query.all(opts.from ?? "", opts.to ?? "9999", opts.top ?? -1) as {
-      key: string;
-      n: number;
-    }[];
-    return rows.map(r => [r.key, r.n]);
+    return this.windows.counts(dim, opts);
   }
 
   /** Throws unless the database answers. */

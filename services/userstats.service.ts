@@ -22,7 +22,8 @@ import { connectKafka, consumerLag, type KafkaConnection } from "../lib/kafka";
 import { createMailer, type Mailer } from "../lib/mailer";
 import { createNormalizer } from "../lib/normalize";
 import { ReportOutbox, type ReportRecord, type StoredReport } from "../lib/outbox";
-import { buildReport, reportToCsv, type Report } from "../lib/report";
+import { buildReport, isWindowed, reportOf, reportToCsv, type Report } from "../lib/report";
+import { ReportThread } from "../lib/report-thread";
 import { parseReportQuery } from "../lib/report-query";
 import { retryUntil } from "../lib/retry";
 import { runShutdown } from "../lib/shutdown";
@@ -57,6 +58,8 @@ interface UserStatsState {
   lagAsked: Promise<number | null> | undefined;
   /** Reports as JSON text, rebuilt only when the store changed (lib/built-reports.ts). */
   builtReports: BuiltReports;
+  /** Counts reports over a time window off the service's thread (lib/report-thread.ts). */
+  reportThread: ReportThread;
   shutdown: Promise<void> | undefined;
   changeTimer: NodeJS.Timeout | undefined;
 }
@@ -108,17 +111,17 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
        */
       report: {
         params: { $$strict: false },
-        handler(
+        async handler(
           this: UserStatsThis,
           ctx: Context<Record<string, unknown>, Record<string, unknown>>,
-        ): Report | string {
+        ): Promise<Report | string> {
           const { format, ...filters } = parseReportQuery(ctx.params);
           if (format === "json" && ctx.meta.jsonText === true) {
             // The gateway takes the report as JSON text: reports are served from a cache of their
             // serialised counts, rebuilt only when the store changed (docs/DECISIONS.md).
             ctx.meta.$responseType = "application/json; charset=utf-8";
             const have = typeof ctx.meta.reportHave === "number" ? ctx.meta.reportHave : undefined;
-            const { json, version, freshForMs } = this.builtReports.get(filters, have);
+            const { json, version, freshForMs } = await this.builtReports.get(filters, have);
             // The version of what this answer holds, which may be older than the store's: a gateway
             // must not keep it as current once it heard of a newer version, except for the time
             // this same build would be answered anyway (lib/report-cache.ts).
@@ -127,7 +130,12 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
             ctx.meta.reportNotModified = json === undefined;
             return json ?? "";
           }
-          const report = buildReport(this.store, filters);
+          // A window is counted off this thread (its scan would hold up the consumer's batches).
+          const report = isWindowed(filters)
+            ? await this.reportThread
+                .count(filters)
+                .then(({ total, counts }) => reportOf(filters, total, counts))
+            : buildReport(this.store, filters);
           if (format === "json") return report;
           ctx.meta.$responseType = "text/csv; charset=utf-8";
           ctx.meta.$responseHeaders = {
@@ -353,7 +361,10 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         timeoutMs: config.startupTimeoutMs,
         log,
       });
-      this.builtReports = new BuiltReports(this.store);
+      this.reportThread = new ReportThread(file);
+      this.builtReports = new BuiltReports(this.store, undefined, filters =>
+        this.reportThread.count(filters),
+      );
 
       this.kafka = await connectKafka({
         brokers: config.kafka.brokers,
@@ -447,6 +458,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
           ["mailer", () => this.mailer?.close()],
           ["consumer", () => this.consumer?.stop()],
           ["kafka", () => this.kafka?.close()],
+          ["report thread", () => this.reportThread?.stop()],
           ["database", () => this.store?.close()],
         ]);
         this.logger.info("userstats stopped cleanly.");

@@ -11,6 +11,7 @@ import { deleteTopics } from "../helpers/kafka";
 import { BROKEN, DAYS, TRUTH, writeMessyCsv, type FixtureRow } from "../helpers/messy-fixture";
 import { http, startSystem, type TestSystem } from "../helpers/system";
 import { tempDir } from "../helpers/tmp";
+import type { UserStatsThis } from "../../services/userstats.service";
 
 let sys: TestSystem;
 let rows: FixtureRow[];
@@ -97,6 +98,9 @@ describe("messy data", () => {
     );
     const none = await report("?to=2000-01-01");
     expect(none).toMatchObject({ total: 0, stats: {} });
+    // Counted by the report thread, off the thread that stores the consumer's batches.
+    const stats = sys.brokers.userstats.getLocalService("userstats") as unknown as UserStatsThis;
+    expect(stats.reportThread.starts).toBeGreaterThan(0);
   });
 
   it("answers CSV", async () => {
@@ -112,6 +116,13 @@ describe("messy data", () => {
     expect(res.text).toBe(expected + "\n");
     const states = await http(sys.baseUrl, "/report?format=csv&by=state");
     expect(states.text.split("\n")[0]).toBe("state,users");
+    // A window as CSV: the same counts as its JSON.
+    const windowed = await http(sys.baseUrl, `/report?format=csv&by=state&from=${DAYS[1]}`);
+    const windowedJson = Object.entries((await report(`?by=state&from=${DAYS[1]}`)).stats);
+    expect(windowed.text).toBe(
+      ["state,users", ...windowedJson.map(([k, n]) => `${k === "??" ? "" : k},${n}`)].join("\n") +
+        "\n",
+    );
   });
 
   it("answers 422 naming a bad report parameter", async () => {

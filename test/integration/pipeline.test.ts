@@ -292,8 +292,8 @@ describe("pipeline", () => {
     const answers: ("bytes" | "not modified")[] = [];
     const built = svc.builtReports;
     const get = built.get.bind(built);
-    built.get = (...args) => {
-      const answer = get(...args);
+    built.get = async (...args) => {
+      const answer = await get(...args);
       answers.push(answer.json === undefined ? "not modified" : "bytes");
       return answer;
     };

@@ -39,11 +39,11 @@ const parse = (json: string | undefined): { total: number; stats: Record<string,
   JSON.parse(json ?? "null") as { total: number; stats: Record<string, number> };
 
 describe("BuiltReports", () => {
-  it("builds a report once and answers it again while the store is unchanged", () => {
+  it("builds a report once and answers it again while the store is unchanged", async () => {
     const { store, reports, advance } = setup();
-    const first = reports.get(byCity);
+    const first = await reports.get(byCity);
     advance(10 * REPORT_REBUILD_MS);
-    const again = reports.get(byCity);
+    const again = await reports.get(byCity);
     expect(store.builds).toBe(1);
     expect(parse(again.json)).toMatchObject({ total: 1, stats: { "Austin, TX": 1 } });
     expect(again.version).toBe(first.version);
@@ -51,65 +51,65 @@ describe("BuiltReports", () => {
     expect(again.freshForMs).toBe(0);
   });
 
-  it("rebuilds after a change only once its reuse time is over, and labels each answer with its build's version", () => {
+  it("rebuilds after a change only once its reuse time is over, and labels each answer with its build's version", async () => {
     const { store, reports, advance } = setup();
-    const first = reports.get(byCity);
+    const first = await reports.get(byCity);
     expect(first.freshForMs).toBe(REPORT_REBUILD_MS);
     store.add("Dallas, TX");
     advance(REPORT_REBUILD_MS - 1);
-    const stale = reports.get(byCity);
+    const stale = await reports.get(byCity);
     expect(parse(stale.json).total).toBe(1);
     expect(stale.version).toBe(first.version);
     expect(stale.freshForMs).toBe(1);
     advance(1);
-    const rebuilt = reports.get(byCity);
+    const rebuilt = await reports.get(byCity);
     expect(parse(rebuilt.json).total).toBe(2);
     expect(rebuilt.version).toBe(store.version);
     expect(store.builds).toBe(2);
   });
 
-  it("answers nothing but the version to a caller that holds the same build", () => {
+  it("answers nothing but the version to a caller that holds the same build", async () => {
     const { store, reports } = setup();
-    const first = reports.get(byCity);
-    expect(reports.get(byCity, first.version)).toEqual({
+    const first = await reports.get(byCity);
+    expect(await reports.get(byCity, first.version)).toEqual({
       json: undefined,
       version: first.version,
       freshForMs: REPORT_REBUILD_MS,
     });
-    expect(reports.get(byCity, first.version - 1).json).toBeDefined();
+    expect((await reports.get(byCity, first.version - 1)).json).toBeDefined();
     expect(store.builds).toBe(1);
   });
 
-  it("keeps one build per query, with the filters it applied in the answer", () => {
+  it("keeps one build per query, with the filters it applied in the answer", async () => {
     const { store, reports } = setup();
     store.add("Dallas, TX");
     store.add("Dallas, TX");
-    const top1 = JSON.parse(reports.get({ by: "city", top: 1 }).json ?? "") as {
+    const top1 = JSON.parse((await reports.get({ by: "city", top: 1 })).json ?? "") as {
       filters: ReportFilters;
       stats: Record<string, number>;
     };
     expect(top1).toMatchObject({ filters: { by: "city", top: 1 }, stats: { "Dallas, TX": 2 } });
     expect(Object.keys(top1.stats)).toHaveLength(1);
-    expect(Object.keys(parse(reports.get(byCity).json).stats)).toHaveLength(2);
+    expect(Object.keys(parse((await reports.get(byCity)).json).stats)).toHaveLength(2);
     expect(store.builds).toBe(2);
   });
 
-  it("keeps at most a few windows' builds, and windows never push out the reports without one", () => {
+  it("keeps at most a few windows' builds, and windows never push out the reports without one", async () => {
     const { store, reports } = setup();
-    for (let top = 1; top <= KEPT_DEFAULTS; top++) reports.get({ by: "city", top });
+    for (let top = 1; top <= KEPT_DEFAULTS; top++) await reports.get({ by: "city", top });
     const window = (day: number): ReportFilters => ({
       by: "city",
       from: `2026-01-${String(day).padStart(2, "0")}`,
     });
-    for (let day = 1; day <= KEPT_WINDOWS + 3; day++) reports.get(window(day));
+    for (let day = 1; day <= KEPT_WINDOWS + 3; day++) await reports.get(window(day));
     const builds = store.builds;
     // Every report without a window is still built…
-    for (let top = 1; top <= KEPT_DEFAULTS; top++) reports.get({ by: "city", top });
+    for (let top = 1; top <= KEPT_DEFAULTS; top++) await reports.get({ by: "city", top });
     expect(store.builds).toBe(builds);
     // …and of the windows, the last KEPT_WINDOWS; the oldest are built again.
-    for (let day = 4; day <= KEPT_WINDOWS + 3; day++) reports.get(window(day));
+    for (let day = 4; day <= KEPT_WINDOWS + 3; day++) await reports.get(window(day));
     expect(store.builds).toBe(builds);
-    reports.get(window(1));
+    await reports.get(window(1));
     expect(store.builds).toBe(builds + 1);
   });
 });

@@ -1,0 +1,37 @@
+/**
+ * The worker thread that counts reports over a time window for userstats (started by
+ * lib/report-thread.ts): its own read-only connection to the store's SQLite file, which in WAL mode
+ * reads alongside the consumer's writes without blocking them or being blocked.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import Database from "better-sqlite3";
+import type { FromReportWorker, ReportWorkerData, ToReportWorker } from "./report-thread";
+import { WindowCounts } from "./window-counts";
+
+const { file } = workerData as ReportWorkerData;
+const db = new Database(file, { fileMustExist: true });
+db.pragma("busy_timeout = 5000");
+db.pragma("query_only = ON");
+const windows = new WindowCounts(db);
+
+const post = (message: FromReportWorker): void => parentPort?.postMessage(message);
+
+parentPort?.on("message", (message: ToReportWorker) => {
+  if (message.type === "close") {
+    db.close();
+    parentPort?.close();
+    return;
+  }
+  const { id, filters } = message;
+  try {
+    // One read transaction: the total and the counts come from the same snapshot.
+    const answer = db.transaction(() => ({
+      total: windows.total(filters),
+      counts: windows.counts(filters.by, filters),
+    }))();
+    post({ type: "answer", id, ...answer });
+  } catch (err) {
+    post({ type: "error", id, error: err instanceof Error ? err.message : String(err) });
+  }
+});
+post({ type: "ready" });
