@@ -112,4 +112,66 @@ describe("BuiltReports", () => {
     await reports.get(window(1));
     expect(store.builds).toBe(builds + 1);
   });
+
+  describe("with windows counted elsewhere (the report thread)", () => {
+    const window: ReportFilters = { by: "city", from: "2026-01-01", to: "2026-01-31" };
+    /** A counter whose answers the test releases; it records what it was asked. */
+    function elsewhere() {
+      const asked: ReportFilters[] = [];
+      const answers: ((a: { total: number; counts: [string, number][] }) => void)[] = [];
+      const fails: ((err: Error) => void)[] = [];
+      const count = (filters: ReportFilters) => {
+        asked.push(filters);
+        return new Promise<{ total: number; counts: [string, number][] }>((resolve, reject) => {
+          answers.push(resolve);
+          fails.push(reject);
+        });
+      };
+      return { asked, answers, fails, count };
+    }
+
+    it("counts a window there, once for callers asking the same meanwhile, and keeps the build", async () => {
+      let now = 1000;
+      const store = new FakeCounts();
+      store.add("Austin, TX");
+      const counter = elsewhere();
+      const reports = new BuiltReports(store, () => now, counter.count);
+      const first = reports.get(window);
+      const second = reports.get(window);
+      // Asked before it was counted: both wait for the one count; the store was not read.
+      await Promise.resolve();
+      expect(counter.asked).toEqual([window]);
+      const version = store.version;
+      store.add("Dallas, TX"); // while it is counted
+      counter.answers[0]?.({ total: 7, counts: [["Waco, TX", 7]] });
+      const [a, b] = await Promise.all([first, second]);
+      expect(parse(a.json)).toMatchObject({ total: 7, stats: { "Waco, TX": 7 }, filters: window });
+      expect(b.json).toBe(a.json);
+      // Labelled with the version from before the count: a gateway holding it asks again later.
+      expect(a.version).toBe(version);
+      expect(store.builds).toBe(0);
+      // Within its reuse time it is answered from the build.
+      now += 1;
+      expect((await reports.get(window)).json).toBe(a.json);
+      expect(counter.asked).toHaveLength(1);
+      // Reports without a window are still read from the store.
+      expect(parse((await reports.get(byCity)).json).total).toBe(2);
+      expect(store.builds).toBe(1);
+    });
+
+    it("passes a failed count on, and counts again when asked again", async () => {
+      const store = new FakeCounts();
+      const counter = elsewhere();
+      const reports = new BuiltReports(store, () => 1000, counter.count);
+      const failed = reports.get(window);
+      await Promise.resolve();
+      counter.fails[0]?.(new Error("The report thread exited (code 1) before it answered."));
+      await expect(failed).rejects.toThrow(/report thread exited/);
+      const again = reports.get(window);
+      await Promise.resolve();
+      expect(counter.asked).toHaveLength(2);
+      counter.answers[1]?.({ total: 0, counts: [] });
+      expect(parse((await again).json)).toMatchObject({ total: 0, stats: {} });
+    });
+  });
 });
