@@ -146,13 +146,15 @@ describe("BuiltReports", () => {
       counter.answers[0]?.({ total: 7, counts: [["Waco, TX", 7]] });
       const [a, b] = await Promise.all([first, second]);
       expect(parse(a.json)).toMatchObject({ total: 7, stats: { "Waco, TX": 7 }, filters: window });
-      expect(b.json).toBe(a.json);
+      // The same build (each answer carries its own timestamp).
+      const counts = (json: string | undefined) => ({ ...parse(json), timestamp: undefined });
+      expect(counts(b.json)).toEqual(counts(a.json));
       // Labelled with the version from before the count: a gateway holding it asks again later.
       expect(a.version).toBe(version);
       expect(store.builds).toBe(0);
       // Within its reuse time it is answered from the build.
       now += 1;
-      expect((await reports.get(window)).json).toBe(a.json);
+      expect(counts((await reports.get(window)).json)).toEqual(counts(a.json));
       expect(counter.asked).toHaveLength(1);
       // Reports without a window are still read from the store.
       expect(parse((await reports.get(byCity)).json).total).toBe(2);
