@@ -176,8 +176,9 @@ export class ReportOutbox {
     let previous: PreviousReport | undefined;
     if (previousRow !== undefined) {
       const r = JSON.parse(previousRow.report) as Report;
-      // Reports from before the column was kept were made before any re-cleaning it could count.
-      const sameKeys = (previousRow.recleanings ?? 0) === recleanings;
+      // A report from before the count was kept (NULL) may predate a re-cleaning that was not
+      // counted (a migration or `npm run reclean` of an older version): totals only, once.
+      const sameKeys = previousRow.recleanings === recleanings;
       previous = {
         id: previousRow.id,
         timestamp: r.timestamp,

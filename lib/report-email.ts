@@ -12,7 +12,8 @@ export interface PreviousReport {
   total: number;
   /**
    * Its per-city counts; undefined when the stored events were cleaned again after it (a migration
-   * or `npm run reclean`), so that its city keys are not this report's and only the totals compare.
+   * or `npm run reclean`), or it is too old to tell, so that its city keys may not be this report's
+   * and only the totals compare.
    */
   stats: Record<string, number> | undefined;
 }
@@ -66,7 +67,7 @@ export function renderReportEmail(
       ? `Every user counted up to ${when(report.timestamp)} (first report).`
       : `Every user counted up to ${when(report.timestamp)}; changes are since report #${previous.id} of ${when(previous.timestamp)}.` +
         (previousStats === undefined
-          ? " Addresses were cleaned again since that report, so changes per city are not shown this time."
+          ? " Addresses were cleaned again since that report (or it predates the record of that), so changes per city are not shown this time."
           : "");
 
   const fullTable = `The full table (${fmt(entries.length)} ${entries.length === 1 ? "city" : "cities"}) is ${csvAt === undefined ? "attached as CSV" : `at ${csvAt} as CSV`}`;

@@ -54,6 +54,8 @@ export class ReportThread {
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Workers not yet exited: the current one and any still closing (stop waits for them). */
+  private readonly alive = new Set<Promise<void>>();
   /** Workers started so far (one per busy spell; more after a crash). */
   starts = 0;
 
@@ -81,9 +83,14 @@ export class ReportThread {
     return answer;
   }
 
-  /** Whether a worker runs now. */
+  /** Whether a worker takes counts now. */
   get running(): boolean {
     return this.current !== undefined;
+  }
+
+  /** Worker threads that have not exited yet (one closing after idle time counts). */
+  get threads(): number {
+    return this.alive.size;
   }
 
   /** Lets the reports being counted finish, then closes the worker's connection and ends it. */
@@ -92,6 +99,8 @@ export class ReportThread {
     clearTimeout(this.idleTimer);
     await Promise.allSettled([...this.inFlight]);
     await this.close();
+    // A worker that began closing after idle time before stop() may still hold its connection.
+    await Promise.all([...this.alive]);
   }
 
   /** Ends the worker at once, as a crash would (for tests). */
@@ -113,17 +122,28 @@ export class ReportThread {
       if (message.type === "answer") p.resolve({ total: message.total, counts: message.counts });
       else p.reject(new Error(message.error));
     });
-    // An 'error' event is followed by 'exit', which fails what was pending.
-    worker.on("error", () => undefined);
+    // An 'error' event (an uncaught error in the worker: the file cannot be opened, say) is
+    // followed by 'exit', which fails what was pending with it as the reason.
+    let failure: Error | undefined;
+    worker.on("error", (err: unknown) => {
+      failure = err instanceof Error ? err : new Error(JSON.stringify(err));
+    });
     const exited = new Promise<void>(resolve =>
       worker.once("exit", code => {
         if (this.current?.worker === worker) this.current = undefined;
+        const why = failure === undefined ? "" : `: ${failure.message}`;
         for (const p of pending.values())
-          p.reject(new Error(`The report thread exited (code ${code}) before it answered.`));
+          p.reject(
+            new Error(`The report thread exited (code ${code}) before it answered${why}`, {
+              cause: failure,
+            }),
+          );
         pending.clear();
+        this.alive.delete(exited);
         resolve();
       }),
     );
+    this.alive.add(exited);
     this.current = { worker, pending, exited };
     return this.current;
   }

@@ -9,7 +9,19 @@ import type { FromReportWorker, ReportWorkerData, ToReportWorker } from "./repor
 import { WindowCounts } from "./window-counts";
 
 const { file } = workerData as ReportWorkerData;
-const db = new Database(file, { fileMustExist: true });
+/** The store's file; an error of better-sqlite3 loses its message on its way to the main thread. */
+function open(): Database.Database {
+  try {
+    return new Database(file, { fileMustExist: true });
+  } catch (err) {
+    const { message, code } = err as { message?: string; code?: string };
+    throw new Error(
+      `cannot open ${file}: ${message ?? "unknown error"}${code ? ` (${code})` : ""}`,
+      { cause: err },
+    );
+  }
+}
+const db = open();
 db.pragma("busy_timeout = 5000");
 db.pragma("query_only = ON");
 // A window is one pass over the time index: a small page cache reads it as fast (1.1–1.6 s for

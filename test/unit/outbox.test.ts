@@ -308,10 +308,7 @@ describe("ReportOutbox", () => {
     const { mailer, sent } = fakeMailer();
     let recleanings = 0;
     const outbox = make(mailer, { recleanings: () => recleanings });
-    const first = outbox.enqueue(report(10), "schedule").id;
-    await outbox.deliver(first);
-    // As a file keeps a report from before the count was kept: the same as none yet.
-    db.prepare("UPDATE reports SET recleanings = NULL WHERE id = ?").run(first);
+    await outbox.deliver(outbox.enqueue(report(10), "schedule").id);
     await outbox.deliver(outbox.enqueue(report(12), "schedule").id);
     expect(sent[1]?.html).toMatch(/Houston, TX.*\+2/s);
     recleanings = 1;
@@ -325,5 +322,19 @@ describe("ReportOutbox", () => {
     expect(sent[3]?.html).toContain(">Change<");
     expect(sent[3]?.html).toMatch(/Houston, TX.*\+5/s);
     expect(sent[3]?.html).not.toContain("not shown this time");
+  });
+
+  it("compares only totals, once, with a report from a file of before re-cleanings were counted", async () => {
+    const { mailer, sent } = fakeMailer();
+    const before = make(mailer);
+    await before.deliver(before.enqueue(report(10), "schedule").id);
+    // As such a file holds its reports: no column for the count.
+    db.exec("ALTER TABLE reports DROP COLUMN recleanings");
+    const outbox = make(mailer, { recleanings: () => 0 });
+    await outbox.deliver(outbox.enqueue(report(25), "schedule").id);
+    expect(sent[1]?.html).toContain("+15 since the previous report");
+    expect(sent[1]?.html).toContain("not shown this time");
+    await outbox.deliver(outbox.enqueue(report(30), "schedule").id);
+    expect(sent[2]?.html).toMatch(/Houston, TX.*\+5/s);
   });
 });

@@ -1,6 +1,5 @@
 // The report thread on a real SQLite file: a worker with its own connection counts windows.
 import path from "node:path";
-import { setImmediate as nextTurn } from "node:timers/promises";
 import { afterEach, beforeAll, afterAll, describe, expect, it } from "vitest";
 import { createUserEventGenerator } from "../../lib/generator";
 import { createNormalizer } from "../../lib/normalize";
@@ -63,19 +62,15 @@ describe("ReportThread (real SQLite file, real worker thread)", () => {
   it("answers while this thread keeps turning, and reads past a write transaction left open", async () => {
     thread = new ReportThread(store.file);
     const filters: ReportFilters = { by: "city", from: at(0), to: at(EVENTS) };
-    let answered = false;
-    const counting = thread.count(filters).then(a => {
-      answered = true;
-      return a;
+    // A timer due at once: a count on this thread would be answered before any timer ran.
+    let timerRan = false;
+    const timer = setTimeout(() => (timerRan = true), 0);
+    const timerRanFirst = await thread.count(filters).then(a => {
+      expect(a.total).toBe(EVENTS);
+      return timerRan;
     });
-    // A count on this thread would be done before the event loop turned once.
-    let turns = 0;
-    while (!answered) {
-      await nextTurn();
-      turns++;
-    }
-    expect(turns).toBeGreaterThan(0);
-    expect((await counting).total).toBe(EVENTS);
+    clearTimeout(timer);
+    expect(timerRanFirst).toBe(true);
 
     // The consumer's transaction holds the write lock; the worker reads the last committed state.
     store.db.exec("BEGIN IMMEDIATE");
@@ -95,7 +90,10 @@ describe("ReportThread (real SQLite file, real worker thread)", () => {
     const filters = windows[0] as ReportFilters;
     const first = await thread.count(filters);
     expect(thread.running).toBe(true);
-    await waitFor(() => !(thread as ReportThread).running, 5000, "the idle worker to stop");
+    expect(thread.threads).toBe(1);
+    // Not only out of use: the thread has exited.
+    await waitFor(() => (thread as ReportThread).threads === 0, 5000, "the idle worker to exit");
+    expect(thread.running).toBe(false);
     expect(await thread.count(filters)).toEqual(first);
     expect(thread.starts).toBe(2);
   });
@@ -113,7 +111,18 @@ describe("ReportThread (real SQLite file, real worker thread)", () => {
 
   it("says why when the worker cannot open the file, instead of hanging", async () => {
     thread = new ReportThread(path.join(tmp.dir, "missing.sqlite"));
-    await expect(thread.count(windows[0] as ReportFilters)).rejects.toThrow(/report thread exited/);
+    await expect(thread.count(windows[0] as ReportFilters)).rejects.toThrow(
+      /report thread exited \(code 1\) before it answered: .*open/,
+    );
+    expect(thread.threads).toBe(0);
+  });
+
+  it("waits, when stopped, for a worker that was closing after idle time", async () => {
+    thread = new ReportThread(store.file, 1);
+    await thread.count(windows[0] as ReportFilters);
+    await waitFor(() => !(thread as ReportThread).running, 5000, "the idle worker to close");
+    await thread.stop();
+    expect(thread.threads).toBe(0);
   });
 
   it("lets a window being counted finish when stopped, then refuses new ones", async () => {
