@@ -155,6 +155,9 @@ interface Results {
   top100Latency: Latency;
   top100LatencyBaseline: Latency;
   windowedReportLatency: Latency;
+  /** Ingest of `ingest.n` users while two clients ask windows without pause, and alone, alternating. */
+  ingestWithWindows: Runs & { windows: number };
+  ingestWithoutWindows: Runs;
   rss: {
     idle: Record<ServiceName, number>;
     small: Record<ServiceName, number>;
@@ -316,6 +319,12 @@ async function main(): Promise<void> {
     // for a while: what the services keep once the work is done, with the same data stored.
     const rssSettled = sys.rss();
 
+    log(
+      `ingest while windows are asked: /submit/${PLAN.ingest}, alone and with 2 clients asking windows, alternating`,
+    );
+    const { withWindows: ingestWithWindows, without: ingestWithoutWindows } =
+      await ingestWhileWindows(sys, PLAN.ingest);
+
     const results: Results = {
       ingest: { ...runs(ingestRuns), n: PLAN.ingest },
       ingestBaseline: runs(baselineRuns),
@@ -335,6 +344,8 @@ async function main(): Promise<void> {
       top100Latency,
       top100LatencyBaseline,
       windowedReportLatency,
+      ingestWithWindows,
+      ingestWithoutWindows,
       rss: { idle: rssIdle, small: rssSmall, large: rssLarge, settled: rssSettled },
     };
     report(results);
@@ -380,6 +391,45 @@ function cpuPerRequest(
 }
 
 /** Waits until the total stops changing for a second (the consumer caught up). */
+/**
+ * Ingests `n` users INGEST_RUNS times alone and as often while two clients ask reports over a
+ * different window of every stored event each time (no cache answers), alternating; events/s.
+ */
+async function ingestWhileWindows(
+  sys: BenchSystem,
+  n: number,
+): Promise<{ withWindows: Runs & { windows: number }; without: Runs }> {
+  let stored = (await getJson<{ total: number }>(`${sys.baseUrl}/report?top=1`)).total;
+  const alone: number[] = [];
+  const withWindows: number[] = [];
+  let windows = 0;
+  let window = 0;
+  for (let round = 0; round < INGEST_RUNS; round++) {
+    for (const ask of [false, true]) {
+      let stop = false;
+      const clients = ask
+        ? [0, 1].map(async () => {
+            while (!stop) {
+              const to = new Date(Date.UTC(2101, 0, 1) + window++ * 1000).toISOString();
+              const res = await fetch(`${sys.baseUrl}/report?top=10&from=2000-01-01&to=${to}`);
+              await res.arrayBuffer();
+              if (res.ok) windows++;
+            }
+          })
+        : [];
+      try {
+        const secs = await submitAndWait(sys, n, stored + n, 600_000);
+        (ask ? withWindows : alone).push(n / secs);
+      } finally {
+        stop = true;
+        await Promise.all(clients);
+      }
+      stored += n;
+    }
+  }
+  return { withWindows: { ...runs(withWindows), windows }, without: runs(alone) };
+}
+
 async function waitForStable(sys: BenchSystem): Promise<{ total: number }> {
   let last = -1;
   for (let i = 0; i < 600; i++) {
@@ -503,6 +553,13 @@ function report(r: Results): void {
       "",
       "",
       "(no target: scans the window)",
+    ],
+    [
+      `Ingest, /submit/${f0(r.ingest.n)} until counted, while 2 clients ask windows over every event without pause`,
+      `${f0(r.ingestWithWindows.eventsPerSec)} events/s (runs ${spread(r.ingestWithWindows)}; ${r.ingestWithWindows.windows} windows answered)`,
+      `${f0(r.ingestWithoutWindows.eventsPerSec)} events/s (the same ingest without windows; runs ${spread(r.ingestWithoutWindows)})`,
+      `${f2(r.ingestWithWindows.eventsPerSec / r.ingestWithoutWindows.eventsPerSec)}×`,
+      "(no target: windows are counted beside the consumer)",
     ],
     ...SERVICES.map(s => [
       `RSS of ${s}`,
