@@ -609,6 +609,9 @@ How each figure is measured (scripts/bench.ts):
 - While a job produces: \`/submit/1\` one at a time, 20 ms apart, from the moment the job that fills the
   store to ${f0(PLAN.memLarge)} users is accepted until \`/jobs/:id\` says it is no longer running; events per
   job step (\`PRODUCE_CHUNK\`): ${f0(loadConfig().submit.chunkSize)}.
+- Ingest while windows are asked: after the report measurements, ${INGEST_RUNS} \`/submit/${f0(PLAN.ingest)}\` ingests alone
+  and ${INGEST_RUNS} while two clients ask, one after the other without pause, reports over a new window of
+  every stored event (no cache answers), alternating; the medians, each run listed.
 - CPU per request: CPU time (\`/proc/<pid>/stat\`) each process used during the /submit/1 load, divided
   by the requests answered; the load generator (autocannon) runs in the benchmark's own process.
 - Memory: resident set size (VmRSS) of each service process after the given number of users were counted,
