@@ -53,15 +53,15 @@ export function buildReport(
 }
 
 /** The time window of a report's filters (none when neither end is given). */
-export function windowOf(filters: ReportFilters): CountsWindow {
+function windowOf(filters: ReportFilters): CountsWindow {
   const window: CountsWindow = {};
   if (filters.from !== undefined) window.from = filters.from;
   if (filters.to !== undefined) window.to = filters.to;
   return window;
 }
 
-/** Whether a report's filters ask for a time window. */
-export function isWindowed(filters: ReportFilters): boolean {
+/** Whether a report's filters (or a window) ask for a time window. */
+export function isWindowed(filters: CountsWindow): boolean {
   return filters.from !== undefined || filters.to !== undefined;
 }
 

@@ -7,7 +7,7 @@
 import { ConsumerOffsets, type ConsumerPosition } from "./consumer-offsets";
 import { CountDeltas, CountsTable } from "./counts-table";
 import { CITY_KEY_SQL, cityKey, UNKNOWN, type CleanAddress, type Normalizer } from "./normalize";
-import type { CountsReader, CountsWindow } from "./report";
+import { isWindowed, type CountsReader, type CountsWindow } from "./report";
 import type { ReportDimension } from "./report-query";
 import { openDatabase, pingDatabase, type Db } from "./sqlite";
 import type { Address, UserEvent } from "./user-event";
@@ -297,13 +297,12 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
   }
 
   total(window: CountsWindow = {}): number {
-    if (window.from === undefined && window.to === undefined) return this.countsTable.total();
+    if (!isWindowed(window)) return this.countsTable.total();
     return this.windows.total(window);
   }
 
   counts(dim: string, opts: CountsWindow & { top?: number } = {}): [string, number][] {
-    if (opts.from === undefined && opts.to === undefined)
-      return this.countsTable.top(dim, opts.top);
+    if (!isWindowed(opts)) return this.countsTable.top(dim, opts.top);
     return this.windows.counts(dim, opts);
   }
 
