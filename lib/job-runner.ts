@@ -22,14 +22,19 @@ export interface JobRunnerOptions<M> {
   chunksInFlight?: number;
   /** A job whose chunk keeps failing for this long is marked failed. Default 15 minutes. */
   failAfterMs?: number;
+  /**
+   * A job stopped by an unexpected error (its progress could not be recorded, say) is started again
+   * from its stored progress after this long. Default 5 s.
+   */
+  resumeAfterMs?: number;
 }
 
 export class JobRunner<M> {
   private readonly budget: Semaphore;
   private readonly tasks = new Map<string, Promise<void>>();
+  /** Jobs waiting to be started again after an unexpected error. */
+  private readonly resuming = new Set<Promise<void>>();
   private readonly abort = new AbortController();
-  /** Events acknowledged since start (all jobs). */
-  eventsProduced = 0;
 
   constructor(private readonly opts: JobRunnerOptions<M>) {
     this.budget = new Semaphore(opts.maxBufferedEvents);
@@ -42,16 +47,42 @@ export class JobRunner<M> {
    */
   start(job: StoredJob): void {
     if (this.tasks.has(job.id) || this.abort.signal.aborted) return;
+    let crashed = false;
     const task = yieldToEventLoop()
       .then(() => this.run(job))
       .catch((err: unknown) => {
-        this.opts.log.error("Submit job stopped on an unexpected error.", {
-          jobId: job.id,
-          error: String(err),
-        });
+        crashed = true;
+        this.opts.log.error(
+          "Submit job stopped on an unexpected error; it resumes from its stored progress.",
+          { jobId: job.id, error: err instanceof Error ? err.message : String(err) },
+        );
       })
-      .finally(() => this.tasks.delete(job.id));
+      .finally(() => {
+        this.tasks.delete(job.id);
+        if (crashed) this.resumeLater(job.id);
+      });
     this.tasks.set(job.id, task);
+  }
+
+  /** Starts a job again from its stored progress after a while, unless the runner stops first. */
+  private resumeLater(jobId: string): void {
+    const wait = this.opts.resumeAfterMs ?? 5000;
+    const resume = delay(wait, undefined, { signal: this.abort.signal })
+      .then(() => {
+        const job = this.opts.store.get(jobId);
+        if (job?.state === "running") this.start(job);
+      })
+      .catch((err: unknown) => {
+        if (this.abort.signal.aborted) return;
+        // The store itself failed: try again later, as long as the runner runs.
+        this.opts.log.error("Submit job could not be resumed; trying again.", {
+          jobId,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        this.resumeLater(jobId);
+      })
+      .finally(() => this.resuming.delete(resume));
+    this.resuming.add(resume);
   }
 
   /** Jobs currently running in this process. */
@@ -62,7 +93,7 @@ export class JobRunner<M> {
   /** Lets every job finish the chunk it has in flight, then returns. */
   async stop(): Promise<void> {
     this.abort.abort();
-    await Promise.allSettled([...this.tasks.values()]);
+    await Promise.allSettled([...this.tasks.values(), ...this.resuming]);
   }
 
   private async run(job: StoredJob): Promise<void> {
@@ -76,39 +107,42 @@ export class JobRunner<M> {
     let next = job.produced;
     let produced = job.produced;
     let failed = false;
-    while (produced < job.total && !failed) {
-      while (next < job.total && inFlight.length < depth && !signal.aborted) {
-        const count = Math.min(chunkSize, job.total - next);
-        await this.budget.acquire(count);
-        // Generating a chunk holds the event loop for a while (9–18 ms for 5,000 events): let the
-        // requests and acknowledgements that arrived meanwhile go first.
-        await yieldToEventLoop();
-        if (signal.aborted) {
-          this.budget.release(count);
+    try {
+      while (produced < job.total && !failed) {
+        while (next < job.total && inFlight.length < depth && !signal.aborted) {
+          const count = Math.min(chunkSize, job.total - next);
+          await this.budget.acquire(count);
+          // Generating a chunk holds the event loop for a while (9–18 ms for 5,000 events): let the
+          // requests and acknowledgements that arrived meanwhile go first.
+          await yieldToEventLoop();
+          if (signal.aborted) {
+            this.budget.release(count);
+            break;
+          }
+          const messages = this.opts.makeMessages(job, next, count);
+          // The budget comes back when the chunk is settled, not when this loop gets to it: a job
+          // waiting above for budget must not hold back what its own acknowledged chunks free.
+          const sent = this.sendWithRetry(job, messages).finally(() => this.budget.release(count));
+          inFlight.push({ end: next + count, sent });
+          next += count;
+        }
+        const head = inFlight.shift();
+        if (head === undefined) break; // stopping, and nothing left in flight
+        // A later chunk may have given up and marked the job failed meanwhile: stop here too.
+        const ok = (await head.sent) && store.get(job.id)?.state !== "failed";
+        if (!ok) {
+          // A chunk also settles false when a shutdown stopped its retries: then the job is paused.
+          failed = store.get(job.id)?.state === "failed";
           break;
         }
-        const messages = this.opts.makeMessages(job, next, count);
-        // The budget comes back when the chunk is settled, not when this loop gets to it: a job
-        // waiting above for budget must not hold back what its own acknowledged chunks free.
-        const sent = this.sendWithRetry(job, messages).finally(() => this.budget.release(count));
-        inFlight.push({ end: next + count, sent });
-        next += count;
+        produced = head.end;
+        store.update(job.id, produced, produced >= job.total ? "done" : "running");
       }
-      const head = inFlight.shift();
-      if (head === undefined) break; // stopping, and nothing left in flight
-      // A later chunk may have given up and marked the job failed meanwhile: stop here too.
-      const ok = (await head.sent) && store.get(job.id)?.state !== "failed";
-      if (!ok) {
-        // A chunk also settles false when a shutdown stopped its retries: then the job is paused.
-        failed = store.get(job.id)?.state === "failed";
-        break;
-      }
-      this.eventsProduced += head.end - produced;
-      produced = head.end;
-      store.update(job.id, produced, produced >= job.total ? "done" : "running");
+    } finally {
+      // Let the chunks still in flight finish, also when this job stops on an error (their
+      // progress is not recorded past a failure; the job resumes from what is).
+      await Promise.allSettled(inFlight.map(rest => rest.sent));
     }
-    // Let the chunks still in flight finish (their progress is not recorded past a failure).
-    for (const rest of inFlight) await rest.sent;
     if (produced >= job.total) log.debug("Submit job done.", { jobId: job.id, total: job.total });
     else if (!failed)
       log.info("Submit job paused for shutdown; it resumes at next start.", {
@@ -151,6 +185,8 @@ export class JobRunner<M> {
           },
         );
         await delay(wait, undefined, { signal: this.abort.signal }).catch(() => undefined);
+        // Stopping while it waited: no further attempt, the job resumes at next start.
+        if (this.abort.signal.aborted) return false;
         wait = Math.min(wait * 2, 10_000);
       }
     }

@@ -127,6 +127,52 @@ describe("jobs", () => {
     await resumed.stop();
   });
 
+  it("resumes a job from its stored progress when recording that progress failed, resending only the chunks not recorded", async () => {
+    const job = store.create(30, () => "seed");
+    const update = store.update.bind(store);
+    let updates = 0;
+    // The second progress write fails once (the disk was full for a moment, say).
+    store.update = (...args) => {
+      if (++updates === 2) throw new Error("SQLITE_FULL: database or disk is full");
+      update(...args);
+    };
+    const sentFrom: number[] = [];
+    const runner = runnerWith({
+      makeMessages: (_job, start, count) => Array.from({ length: count }, (_, i) => start + i),
+      send: messages => {
+        sentFrom.push(messages[0]!);
+        return Promise.resolve();
+      },
+      resumeAfterMs: 10,
+    });
+    runner.start(job);
+    await waitFor(() => store.get(job.id)?.state === "done", 5000, "the job to finish");
+    expect(store.get(job.id)).toMatchObject({ produced: 30, state: "done" });
+    // Chunk 10 was acknowledged but its progress was not recorded: it is sent again (same ids, so
+    // harmless), and the job goes on from there.
+    expect(sentFrom.slice(0, 3)).toEqual([0, 10, 20]);
+    expect(sentFrom.slice(3)).toEqual([10, 20]);
+    await runner.stop();
+  });
+
+  it("sends nothing more once stopped while a failing chunk waits for its next attempt", async () => {
+    const job = store.create(10, () => "seed");
+    let calls = 0;
+    const runner = runnerWith({
+      makeMessages: () => [1],
+      send: () => {
+        calls++;
+        return Promise.reject(new Error("down"));
+      },
+    });
+    runner.start(job);
+    await waitFor(() => calls === 1, 5000, "the first attempt");
+    // The retry waits 500 ms; stopping ends that wait, and no attempt follows.
+    await runner.stop();
+    expect(calls).toBe(1);
+    expect(store.get(job.id)).toMatchObject({ produced: 0, state: "running" });
+  });
+
   it("marks a job failed when its chunk keeps failing past failAfterMs", async () => {
     const job = store.create(5, () => "seed");
     const runner = runnerWith({
