@@ -42,6 +42,13 @@ export type FromJobWorker =
   | { type: "stopped"; failed?: string }
   | { type: "failed"; error: string };
 
+/**
+ * How long stop() waits for the worker to finish its chunks in flight and close its connections
+ * before ending it (within the 30 s the run scripts give a service to stop). Ending it loses nothing:
+ * progress is recorded only for acknowledged chunks, and jobs resume from it at next start.
+ */
+const STOP_MS = 20_000;
+
 /** A worker that ran this long before it exited counts as a first crash again. */
 const STABLE_MS = 60_000;
 
@@ -148,8 +155,20 @@ export class JobThread {
   async stop(): Promise<void> {
     this.stopping = true;
     this.stopSignal.abort(); // a restart waiting for its turn gives up
-    this.worker?.postMessage({ type: "stop" } satisfies ToJobWorker);
-    await this.exited;
+    const worker = this.worker;
+    if (worker === undefined) return this.exited;
+    worker.postMessage({ type: "stop" } satisfies ToJobWorker);
+    const timer = setTimeout(() => {
+      this.log.warn(
+        `The jobs' worker did not stop within ${STOP_MS / 1000} s: ending it; its jobs resume from their stored progress at next start.`,
+      );
+      void worker.terminate();
+    }, STOP_MS);
+    try {
+      await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Ends the worker at once, as a crash would: it is started again (for fault tests). */

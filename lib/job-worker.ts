@@ -49,6 +49,37 @@ async function main(): Promise<void> {
   if (port === null) throw new Error("lib/job-worker runs as a worker thread only");
   const { config, counters } = workerData as JobWorkerData;
   const store = new JobStore(jobStoreFile(config));
+
+  let started: { runner: JobRunner<Message>; shutdown: () => Promise<void> } | undefined =
+    undefined;
+  let stopping: Promise<void> | undefined;
+  // Listening before Kafka answers: a stop that comes while this thread still waits for Kafka ends
+  // it at once, instead of after the start-up timeout.
+  port.on("message", (message: ToJobWorker) => {
+    if (message.type === "run") {
+      // Before it is started, the thread resumes every running job from the store anyway.
+      const job = store.get(message.jobId);
+      if (job?.state === "running" && stopping === undefined) started?.runner.start(job);
+      return;
+    }
+    stopping ??= (async () => {
+      if (started === undefined) {
+        // Nothing runs yet: the Kafka connection in progress ends with the thread.
+        store.close();
+        post({ type: "stopped" });
+        return;
+      }
+      let failed: string | undefined;
+      try {
+        await started.shutdown();
+      } catch (err) {
+        failed = err instanceof Error ? err.message : String(err);
+      }
+      // The main thread ends this thread once it has the message.
+      post({ type: "stopped", failed });
+    })();
+  });
+
   const kafka = await connectKafka({
     brokers: config.kafka.brokers,
     clientId: `${config.kafka.clientId}-userevents-jobs`,
@@ -56,6 +87,10 @@ async function main(): Promise<void> {
     timeoutMs: config.startupTimeoutMs,
     log,
   });
+  if (stopping !== undefined) {
+    await kafka.close();
+    return;
+  }
   const batching = new BatchingProducer(kafka.producer, { topic: config.kafka.topic });
   const generator = createUserEventGenerator(usPlaces(), {
     dirtyShare: config.generator.dirtyShare,
@@ -79,7 +114,6 @@ async function main(): Promise<void> {
     log,
   });
 
-  let stopping: Promise<void> | undefined;
   // Finished jobs are kept for a day (GET /jobs/:id), then deleted: at start, and every hour.
   let pruning: Promise<void> | undefined;
   const pruneOld = (): void => {
@@ -99,31 +133,20 @@ async function main(): Promise<void> {
       });
   };
   const pruneTimer = setInterval(pruneOld, PRUNE_EVERY_MS);
-  port.on("message", (message: ToJobWorker) => {
-    if (message.type === "run") {
-      const job = store.get(message.jobId);
-      if (job?.state === "running" && stopping === undefined) runner.start(job);
-    } else {
-      // Jobs finish the chunk in flight, the producer flushes, then Kafka and SQLite are closed.
-      stopping ??= (async () => {
-        let failed: string | undefined;
-        try {
-          clearInterval(pruneTimer);
-          await runShutdown([
-            ["pruning", () => pruning],
-            ["jobs", () => runner.stop()],
-            ["producer", () => batching.close()],
-            ["kafka", () => kafka.close()],
-            ["database", () => store.close()],
-          ]);
-        } catch (err) {
-          failed = err instanceof Error ? err.message : String(err);
-        }
-        // The main thread ends this thread once it has the message.
-        post({ type: "stopped", failed });
-      })();
-    }
-  });
+  // Jobs finish the chunk in flight, the producer flushes, then Kafka and SQLite are closed.
+  started = {
+    runner,
+    shutdown: () => {
+      clearInterval(pruneTimer);
+      return runShutdown([
+        ["pruning", () => pruning],
+        ["jobs", () => runner.stop()],
+        ["producer", () => batching.close()],
+        ["kafka", () => kafka.close()],
+        ["database", () => store.close()],
+      ]);
+    },
+  };
 
   const unfinished = store.running();
   for (const job of unfinished) runner.start(job);

@@ -2,7 +2,10 @@
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../../lib/config";
 import { JobRunner, type JobRunnerOptions } from "../../lib/job-runner";
+import { JobThread } from "../../lib/job-thread";
+import { freePort } from "../../lib/net";
 import { JobStore, publicJob } from "../../lib/job-store";
 import { silentLog } from "../../lib/log";
 import { waitFor } from "../../lib/retry";
@@ -355,5 +358,30 @@ describe("jobs", () => {
     expect(store.prune(new Date(Date.now() + 1000))).toBe(1);
     expect(store.get(done.id)).toBeUndefined();
     expect(store.get(running.id)).toBeDefined();
+  });
+});
+
+describe("the jobs' thread", () => {
+  it("stops at once when asked to while it still waits for Kafka, instead of after the start-up timeout", async () => {
+    const tmp = tempDir();
+    try {
+      // Nothing listens on this port: the worker keeps retrying for up to STARTUP_TIMEOUT_MS (1 hour).
+      const config = loadConfig({
+        DATA_DIR: tmp.dir,
+        KAFKA_BROKERS: `127.0.0.1:${await freePort()}`,
+        STARTUP_TIMEOUT_MS: "3600000",
+      });
+      const logged: string[] = [];
+      const log = { ...silentLog, warn: (m: string) => void logged.push(m) };
+      const thread = new JobThread(config, log);
+      const starting = thread.start().catch((err: unknown) => err);
+      await thread.stop();
+      expect(await starting).toBeInstanceOf(Error);
+      expect(thread.running).toBe(false);
+      // It stopped by itself, not by the stop deadline.
+      expect(logged).toEqual([]);
+    } finally {
+      tmp.remove();
+    }
   });
 });
