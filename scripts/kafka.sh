@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real single-node Kafka (KRaft mode, no ZooKeeper) run from the published Maven Central jars,
-# for machines without Docker. Usage: scripts/kafka.sh start|stop|status|fetch
+# for machines without Docker. Usage: scripts/kafka.sh start|stop|status|ready|fetch
 #
 # The jars are cached under ~/.cache/event-pipeline (KAFKA_CACHE); the broker's data, config, pid
 # and log live in the run folder (RUN_DIR, default .run/).
@@ -8,7 +8,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 KAFKA_VERSION=${KAFKA_VERSION:-3.9.1}
-KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 KAFKA_CACHE=${KAFKA_CACHE:-$HOME/.cache/event-pipeline/kafka-$KAFKA_VERSION}
 KAFKA_HEAP=${KAFKA_HEAP:-1g}
@@ -144,5 +143,5 @@ case "${1:-}" in
   status) status ;;
   fetch) fetch ;;
   ready) ready ;;
-  *) die "usage: $0 start|stop|status|fetch" ;;
+  *) die "usage: $0 start|stop|status|ready|fetch" ;;
 esac

@@ -5,6 +5,13 @@ ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 RUN_DIR=${RUN_DIR:-$ROOT/.run}
 mkdir -p "$RUN_DIR"
 
+# The brokers' ports on 127.0.0.1 (README: Configuration, "Scripts"). The services and the tests reach
+# them through KAFKA_BROKERS and AMQP_URL, which follow these ports unless set themselves.
+KAFKA_PORT=${KAFKA_PORT:-9092}
+RABBITMQ_PORT=${RABBITMQ_PORT:-5672}
+export KAFKA_BROKERS="${KAFKA_BROKERS-127.0.0.1:$KAFKA_PORT}"
+export AMQP_URL="${AMQP_URL-amqp://guest:guest@127.0.0.1:$RABBITMQ_PORT}"
+
 say() { printf '%s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
@@ -57,7 +64,7 @@ wait_until() {
 
 # start_bg NAME COMMAND...: starts COMMAND detached, logging to RUN_DIR/NAME.log; no-op if running.
 start_bg() {
-  local name=$1; shift
+  local name=$1 pid; shift
   if pid=$(pid_of "$name"); then
     say "$name already running (pid $pid)"
     return 0
@@ -80,6 +87,8 @@ stop_bg() {
   if ! wait_until "$timeout" "$name to stop" bash -c "! kill -0 $pid 2>/dev/null"; then
     say "$name did not stop after ${timeout}s: killing it" >&2
     kill -KILL "$pid" 2>/dev/null || true
+    # The pid file goes once the process is gone, so that a start right after cannot race it.
+    wait_until 10 "$name to die" bash -c "! kill -0 $pid 2>/dev/null" || die "$name (pid $pid) survived SIGKILL"
   fi
   rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.started"
   say "$name stopped"

@@ -6,7 +6,6 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-RABBITMQ_PORT=${RABBITMQ_PORT:-5672}
 MARK=$RUN_DIR/rabbitmq.started-here
 
 start() {
@@ -25,7 +24,8 @@ start() {
   wait_until 90 "RabbitMQ on port $RABBITMQ_PORT" port_open "$RABBITMQ_PORT" || die "RabbitMQ did not start"
   # The port opens before the broker is fully booted; wait until it reports itself running.
   if command -v rabbitmqctl >/dev/null; then
-    wait_until 60 "RabbitMQ to finish booting" bash -c "rabbitmqctl -q await_startup >/dev/null 2>&1" || true
+    rabbitmqctl -q await_startup --timeout 60 >/dev/null ||
+      die "RabbitMQ opened its port but did not finish booting within 60 s (see rabbitmqctl status)"
   fi
   say "rabbitmq ready on 127.0.0.1:$RABBITMQ_PORT"
 }

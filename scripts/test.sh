@@ -15,11 +15,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! port_open "${RABBITMQ_PORT:-5672}"; then
+if ! port_open "$RABBITMQ_PORT"; then
   scripts/rabbitmq.sh start
   started+=(rabbitmq)
 fi
-if ! port_open "${KAFKA_PORT:-9092}"; then
+if ! port_open "$KAFKA_PORT"; then
   scripts/kafka.sh start
   started+=(kafka)
 fi

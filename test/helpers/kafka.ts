@@ -3,7 +3,11 @@ import { Kafka, logLevel, Partitioners, type IHeaders, type KafkaMessage } from 
 import { uniqueId } from "./net";
 
 export const testKafka = (): Kafka =>
-  new Kafka({ clientId: "tests", brokers: ["127.0.0.1:9092"], logLevel: logLevel.NOTHING });
+  new Kafka({
+    clientId: "tests",
+    brokers: (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(","),
+    logLevel: logLevel.NOTHING,
+  });
 
 /** Reads records from the beginning of a topic until `count` have arrived (or the timeout passes). */
 export async function readTopic(

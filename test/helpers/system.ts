@@ -34,6 +34,9 @@ export async function testEnv(env: Record<string, string> = {}): Promise<Record<
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
     REPORT_CRON: "0 0 1 1 *",
     STARTUP_TIMEOUT_MS: "30000",
+    // The brokers scripts/test.sh started (their ports follow KAFKA_PORT and RABBITMQ_PORT).
+    ...(process.env.KAFKA_BROKERS ? { KAFKA_BROKERS: process.env.KAFKA_BROKERS } : {}),
+    ...(process.env.AMQP_URL ? { AMQP_URL: process.env.AMQP_URL } : {}),
     ...env,
   };
 }

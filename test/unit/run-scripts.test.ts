@@ -79,3 +79,33 @@ describe("scripts/lib.sh pid files", () => {
     expect(alive(other.pid as number)).toBe(true);
   });
 });
+
+describe("scripts/lib.sh broker addresses", () => {
+  const addresses = async (env: Record<string, string>) => {
+    const clean = { ...process.env };
+    for (const name of ["KAFKA_PORT", "RABBITMQ_PORT", "KAFKA_BROKERS", "AMQP_URL"])
+      delete clean[name];
+    const tmp = tempDir();
+    try {
+      const { stdout } = await run(
+        "bash",
+        ["-c", 'source scripts/lib.sh; printf "%s\\n%s" "$KAFKA_BROKERS" "$AMQP_URL"'],
+        { cwd: projectRoot(), env: { ...clean, RUN_DIR: tmp.dir, ...env } },
+      );
+      return stdout.split("\n");
+    } finally {
+      tmp.remove();
+    }
+  };
+
+  it("gives the services the brokers' ports the scripts use, unless the addresses are set", async () => {
+    expect(await addresses({})).toEqual(["127.0.0.1:9092", "amqp://guest:guest@127.0.0.1:5672"]);
+    expect(await addresses({ KAFKA_PORT: "19092", RABBITMQ_PORT: "15672" })).toEqual([
+      "127.0.0.1:19092",
+      "amqp://guest:guest@127.0.0.1:15672",
+    ]);
+    expect(
+      await addresses({ KAFKA_PORT: "19092", KAFKA_BROKERS: "kafka:9092", AMQP_URL: "amqp://mq" }),
+    ).toEqual(["kafka:9092", "amqp://mq"]);
+  });
+});
