@@ -22,6 +22,19 @@ export interface ReplayOptions {
   maxAttempts?: number;
   /** Called for every rejected row, as it is known (read errors first, a batch's after its POST). */
   onRejection?: (r: RowError) => void;
+  /** Called before each wait for another attempt at a batch (the system busy or unreachable). */
+  onRetry?: (r: ReplayRetry) => void;
+}
+
+/** Why a batch goes again, and when. */
+export interface ReplayRetry {
+  /** The gateway's answer (429 rate limited, 503 unavailable), or undefined when unreachable. */
+  status: number | undefined;
+  /** What went wrong, in words. */
+  reason: string;
+  /** The attempt that failed (1 for the first). */
+  attempt: number;
+  waitMs: number;
 }
 
 export interface ReplayProgress {
@@ -171,6 +184,8 @@ async function postBatch(
   let wait = 500;
   for (let attempt = 1; ; attempt++) {
     let retryAfter: number | undefined;
+    let status: number | undefined;
+    let reason: string;
     try {
       const res = await fetch(endpoint, {
         method: "POST",
@@ -185,6 +200,8 @@ async function postBatch(
       if (res.status !== 429 && res.status !== 503) {
         throw new ReplayError(`POST /events answered ${res.status}: ${text.slice(0, 500)}`);
       }
+      status = res.status;
+      reason = res.status === 429 ? "rate limited" : "unavailable";
       retryAfter = Number(res.headers.get("retry-after")) * 1000 || undefined;
       if (attempt >= attempts)
         throw new ReplayError(`POST /events still answers ${res.status} after ${attempt} attempts`);
@@ -199,8 +216,11 @@ async function postBatch(
             : (err as Error).message;
         throw new ReplayError(`cannot reach ${opts.url} after ${attempt} attempts: ${why}`);
       }
+      reason = "unreachable";
     }
-    await delay(retryAfter ?? wait);
+    const waitMs = retryAfter ?? wait;
+    opts.onRetry?.({ status, reason, attempt, waitMs });
+    await delay(waitMs);
     wait = Math.min(wait * 2, 10_000);
   }
 }

@@ -22,21 +22,34 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      rate: { type: "string" },
-      batch: { type: "string" },
-      url: {
-        type: "string",
-        default: process.env.REPLAY_URL ?? `http://127.0.0.1:${process.env.HTTP_PORT ?? "8000"}`,
+/** The command line; an unknown option or one without its value ends with usage, not a stack trace. */
+function args() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        rate: { type: "string" },
+        batch: { type: "string" },
+        url: {
+          type: "string",
+          // This script's own setting (README: Configuration), not a service's.
+          default: process.env.REPLAY_URL ?? `http://127.0.0.1:${process.env.HTTP_PORT ?? "8000"}`,
+        },
+        format: { type: "string" },
+        rejected: { type: "string" },
+        help: { type: "boolean", short: "h" },
       },
-      format: { type: "string" },
-      rejected: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+    });
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_"))
+      fail((err as Error).message);
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = args();
   if (values.help === true) {
     console.log(USAGE);
     return;
@@ -60,7 +73,7 @@ async function main(): Promise<void> {
   const bar = new SingleBar(
     {
       format:
-        "replay |{bar}| {percentage}% | {read} rows, {accepted} accepted, {rejected} rejected | {rate} ev/s",
+        "replay |{bar}| {percentage}% | {read} rows, {accepted} accepted, {rejected} rejected | {rate} ev/s{note}",
       hideCursor: true,
       // Ctrl-C: the bar stops and the cursor comes back.
       gracefulExit: true,
@@ -70,7 +83,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   // Every rejected row goes to the --rejected file as soon as it is known (one JSON per line).
   const rejectedFd = values.rejected === undefined ? undefined : fs.openSync(values.rejected, "w");
-  bar.start(size, 0, { read: 0, accepted: 0, rejected: 0, rate: 0 });
+  bar.start(size, 0, { read: 0, accepted: 0, rejected: 0, rate: 0, note: "" });
   try {
     const summary = await replayFile({
       file,
@@ -82,12 +95,18 @@ async function main(): Promise<void> {
         rejectedFd === undefined
           ? undefined
           : r => fs.writeSync(rejectedFd, `${JSON.stringify(r)}\n`),
+      // A wait for the system shows on the bar until the next batch goes through.
+      onRetry: r =>
+        bar.update({
+          note: ` | ${r.reason}${r.status === undefined ? "" : ` (${r.status})`}, retrying in ${Math.ceil(r.waitMs / 1000)} s`,
+        }),
       onProgress: p =>
         bar.update(Math.min(p.bytesRead, size), {
           read: p.read,
           accepted: p.accepted,
           rejected: p.rejected,
           rate: Math.round(p.accepted / Math.max((Date.now() - started) / 1000, 0.001)),
+          note: "",
         }),
     });
     bar.stop();

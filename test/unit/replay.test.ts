@@ -1,10 +1,12 @@
 // replayFile against a real file and a real local HTTP peer standing in for POST /events (the
 // replay through the real system is in test/integration/messy-data.test.ts).
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { projectRoot } from "../../lib/paths";
 import { freePort } from "../helpers/net";
 import { REJECTIONS_KEPT, replayFile, ReplayError, type RowError } from "../../lib/replay";
 import { tempDir } from "../helpers/tmp";
@@ -16,12 +18,20 @@ let url: string;
 const posts: number[] = [];
 /** Bodies longer than this get 413, as the gateway answers past HTTP_BODY_LIMIT_BYTES. */
 let bodyLimit = Infinity;
+/** The next this many POSTs get 429, as the gateway answers past its rate limit. */
+let busy = 0;
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
     let body = "";
     req.on("data", (chunk: Buffer) => (body += chunk.toString()));
     req.on("end", () => {
+      if (busy > 0) {
+        busy--;
+        res.writeHead(429, { "Content-Type": "application/json", "Retry-After": "1" });
+        res.end(JSON.stringify({ error: { type: "RATE_LIMITED", message: "slow down" } }));
+        return;
+      }
       if (body.length > bodyLimit) {
         res.writeHead(413, { "Content-Type": "application/json" });
         res.end(JSON.stringify({ error: { type: "PAYLOAD_TOO_LARGE", message: "too large" } }));
@@ -90,6 +100,23 @@ describe("replayFile", () => {
     }
   });
 
+  it("says when and why it waits for a busy gateway, then sends the batch again", async () => {
+    posts.length = 0;
+    busy = 2;
+    const retries: unknown[] = [];
+    const summary = await replayFile({
+      file: write("busy.ndjson", events(3)),
+      url,
+      onRetry: r => retries.push(r),
+    });
+    expect(summary).toMatchObject({ read: 3, accepted: 3, batches: 1 });
+    expect(posts).toEqual([3]);
+    expect(retries).toEqual([
+      { status: 429, reason: "rate limited", attempt: 1, waitMs: 1000 },
+      { status: 429, reason: "rate limited", attempt: 2, waitMs: 1000 },
+    ]);
+  });
+
   it("refuses a gateway address that is not an http URL before reading anything", async () => {
     const file = write("one.ndjson", events(1));
     await expect(replayFile({ file, url: "localhost:8000" })).rejects.toThrow(
@@ -104,5 +131,34 @@ describe("replayFile", () => {
     await expect(replayFile({ file, url: closed, maxAttempts: 1 })).rejects.toThrow(
       /cannot reach .* after 1 attempts: fetch failed: .*ECONNREFUSED/,
     );
+  });
+});
+
+describe("npm run replay", () => {
+  const replay = (...args: string[]) =>
+    new Promise<{ code: number | null; stderr: string }>(resolve => {
+      const child = execFile(
+        process.execPath,
+        ["--import", "tsx", path.join(projectRoot(), "scripts/replay.ts"), ...args],
+        { cwd: projectRoot() },
+      );
+      let stderr = "";
+      child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("close", code => resolve({ code, stderr }));
+    });
+
+  it.each([
+    [["--bogus", "x.ndjson"], /Unknown option '--bogus'/],
+    [["x.ndjson", "--rejected"], /'--rejected <value>' argument missing/],
+    [["--rate", "-5", "x.ndjson"], /'--rate' argument is ambiguous/],
+    [["--rate=-5", "package.json"], /--rate must be a positive number/],
+    [[], /give exactly one file/],
+  ])("answers %j with what is wrong and the usage, without a stack trace", async (args, why) => {
+    const { code, stderr } = await replay(...args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^replay: /);
+    expect(stderr).toMatch(why);
+    expect(stderr).toContain("usage: npm run replay --");
+    expect(stderr).not.toMatch(/^\s+at /m);
   });
 });
