@@ -1,20 +1,57 @@
-/** Strict parsing of the `n` of /submit/:n: a plain decimal integer from 1 to max. */
+/**
+ * Strict parsing of whole-number parameters (the `n` of /submit/:n, report ids, page sizes): plain
+ * decimal digits only, so that "1e2", "0x10", " 5" or "1.0" are refused instead of read as numbers.
+ */
 import { Errors } from "moleculer";
 
-/** The number n means, or a ValidationError (422) saying what is wrong with it. */
-export function parseCount(value: unknown, max: number): number {
+/** A ValidationError (422) with the same message and data shape the validator's own errors get. */
+export function invalidParameters(
+  problems: readonly {
+    field: string;
+    type: string;
+    message: string;
+    actual?: unknown;
+    expected?: unknown;
+  }[],
+): Errors.ValidationError {
+  const fields = [...new Set(problems.map(p => p.field))];
+  return new Errors.ValidationError(
+    `Invalid parameter${fields.length > 1 ? "s" : ""}: ${fields.join(", ")}`,
+    "VALIDATION_ERROR",
+    problems,
+  );
+}
+
+/** The number a parameter means, or a ValidationError (422) saying what is wrong with it. */
+export function parseWholeNumber(
+  value: unknown,
+  { field, min, max }: { field: string; min: number; max: number },
+): number {
   const text =
     typeof value === "number" ? String(value) : typeof value === "string" ? value : undefined;
   const fail = (type: string, message: string): never => {
-    throw new Errors.ValidationError("Parameters validation error!", "VALIDATION_ERROR", [
-      { type, field: "n", message, actual: value, expected: `an integer from 1 to ${max}` },
+    throw invalidParameters([
+      { type, field, message, actual: value, expected: `an integer from ${min} to ${max}` },
     ]);
   };
   if (text === undefined || !/^[0-9]+$/.test(text)) {
-    return fail("integer", `'n' must be a whole number from 1 to ${max}.`);
+    return fail("integer", `'${field}' must be a whole number from ${min} to ${max}.`);
   }
   const n = Number(text);
-  if (n < 1) return fail("numberMin", `'n' must be at least 1.`);
-  if (n > max) return fail("numberMax", `'n' must be at most ${max}.`);
+  if (n < min) return fail("numberMin", `'${field}' must be at least ${min}.`);
+  if (n > max) return fail("numberMax", `'${field}' must be at most ${max}.`);
   return n;
+}
+
+/** The `n` of /submit/:n: from 1 to max. */
+export function parseCount(value: unknown, max: number): number {
+  return parseWholeNumber(value, { field: "n", min: 1, max });
+}
+
+/** The same, for a parameter that may be absent. */
+export function parseOptionalWholeNumber(
+  value: unknown,
+  range: { field: string; min: number; max: number },
+): number | undefined {
+  return value === undefined ? undefined : parseWholeNumber(value, range);
 }

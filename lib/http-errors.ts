@@ -65,7 +65,8 @@ const INTERNAL_KEYS = new Set(["nodeID", "action"]);
 
 /**
  * A client error's details without the node and action that found them; an unknown-parameters
- * problem of the validator (`$$strict`) becomes one problem per parameter, named in `field`.
+ * problem of the validator (`$$strict`) becomes one `unknownParameter` problem per parameter, named
+ * in `field`, as /report's own check gives them.
  */
 function clientData(data: unknown): unknown {
   if (!Array.isArray(data)) return data;
@@ -76,12 +77,26 @@ function clientData(data: unknown): unknown {
     );
     if (kept.type !== "objectStrict" || typeof kept.actual !== "string") return [kept];
     return kept.actual.split(", ").map(name => ({
-      type: "objectStrict",
+      type: "unknownParameter",
       field: name,
       message: `Unknown parameter '${name}'.`,
       expected: kept.expected,
     }));
   });
+}
+
+/** The validator's own message says nothing; name the parameters instead, as every route does. */
+function clientMessage(message: string, data: unknown): string {
+  if (message !== "Parameters validation error!" || !Array.isArray(data)) return message;
+  const fields = [
+    ...new Set(
+      data
+        .map(p => (p as { field?: unknown }).field)
+        .filter((f): f is string => typeof f === "string"),
+    ),
+  ];
+  if (fields.length === 0) return message;
+  return `Invalid parameter${fields.length > 1 ? "s" : ""}: ${fields.join(", ")}`;
 }
 
 /** The HTTP answer for an error; `internal` is true when it should be logged as a server fault. */
@@ -127,8 +142,11 @@ export function toHttpError(err: unknown): HttpError & { internal: boolean } {
   }
 
   if (code !== undefined && code >= 400 && code < 500) {
-    const body: HttpError["body"] = { error: { type: type ?? "CLIENT_ERROR", message } };
-    if (e.data !== undefined && e.data !== null) body.error.data = clientData(e.data);
+    const data = e.data === undefined || e.data === null ? undefined : clientData(e.data);
+    const body: HttpError["body"] = {
+      error: { type: type ?? "CLIENT_ERROR", message: clientMessage(message, data) },
+    };
+    if (data !== undefined) body.error.data = data;
     return { status: code, headers: json, body, internal: false };
   }
 

@@ -277,7 +277,7 @@ const schemas: Record<string, Schema> = {
 const validation = (field: string, type: string, message: string): unknown => ({
   error: {
     type: "VALIDATION_ERROR",
-    message: "Parameters validation error!",
+    message: `Invalid parameter: ${field}`,
     data: [{ field, type, message }],
   },
 });
@@ -350,6 +350,14 @@ export function buildOpenApi(server: string): Record<string, unknown> {
             "404": errorResponse("No such job.", {
               error: { type: "JOB_NOT_FOUND", message: 'No job with id "x"' },
             }),
+            "422": errorResponse(
+              "An id longer than 100 characters, or an unknown query parameter.",
+              validation(
+                "id",
+                "stringMax",
+                "The 'id' field length must be less than or equal to 100 characters long.",
+              ),
+            ),
             "503": unavailable,
           },
         },
@@ -453,7 +461,7 @@ export function buildOpenApi(server: string): Record<string, unknown> {
             "422": errorResponse("A bad or unknown parameter, named in data.", {
               error: {
                 type: "VALIDATION_ERROR",
-                message: "Invalid report parameter: by",
+                message: "Invalid parameter: by",
                 data: [
                   {
                     field: "by",
@@ -500,6 +508,10 @@ export function buildOpenApi(server: string): Record<string, unknown> {
                 report: exampleReport,
               }),
             },
+            "422": errorResponse(
+              "A query parameter: this request takes none.",
+              validation("to", "unknownParameter", "Unknown parameter 'to'."),
+            ),
             "429": tooMany,
             "502": errorResponse(
               "Stored, but the mail server refused it outright (SMTP 5xx) and no attempt is left (REPORT_MAX_ATTEMPTS); it stays in the history as failed.",
@@ -550,11 +562,7 @@ export function buildOpenApi(server: string): Record<string, unknown> {
             },
             "422": errorResponse(
               "A bad parameter.",
-              validation(
-                "limit",
-                "numberMax",
-                "The 'limit' field must be less than or equal to 200.",
-              ),
+              validation("limit", "numberMax", "'limit' must be at most 200."),
             ),
             "503": unavailable,
           },
@@ -585,8 +593,12 @@ export function buildOpenApi(server: string): Record<string, unknown> {
               error: { type: "REPORT_NOT_FOUND", message: "No report with id 99" },
             }),
             "422": errorResponse(
-              "A bad id or format.",
-              validation("id", "number", "The 'id' field must be a number."),
+              "A bad id (not a whole number in plain digits) or format.",
+              validation(
+                "id",
+                "integer",
+                "'id' must be a whole number from 1 to 9007199254740991.",
+              ),
             ),
             "503": unavailable,
           },

@@ -3,7 +3,7 @@
  * datetime, inclusive at both ends) and which format. Parsed strictly from query-string values;
  * every bad parameter is named in one 422.
  */
-import { Errors } from "moleculer";
+import { invalidParameters } from "./count-param";
 import { toUtcIso } from "./user-event";
 
 export const REPORT_DIMENSIONS = ["city", "state", "country"] as const;
@@ -130,13 +130,7 @@ export function parseReportQuery(params: Record<string, unknown>): ReportQuery {
       });
     }
   }
-  if (problems.length > 0) {
-    throw new Errors.ValidationError(
-      `Invalid report parameter${problems.length > 1 ? "s" : ""}: ${[...new Set(problems.map(p => p.field))].join(", ")}`,
-      "VALIDATION_ERROR",
-      problems,
-    );
-  }
+  if (problems.length > 0) throw invalidParameters(problems);
   const query: ReportQuery = { by: by as ReportDimension, format: format as ReportFormat };
   if (top !== undefined) query.top = top;
   if (from !== undefined) query.from = from;

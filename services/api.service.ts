@@ -78,6 +78,9 @@ export interface DashboardState extends Omit<StatsDashboard, "consumed"> {
   jobs: Job[];
 }
 
+/** How often Node looks for requests past HTTP_REQUEST_TIMEOUT_MS (and headers past 20 s). */
+const CONNECTIONS_CHECK_MS = 1000;
+
 /** Reports over a time window asked of userstats at once, and more waiting at the gateway. */
 const WINDOWS_RUNNING = 2;
 const WINDOWS_WAITING = 8;
@@ -159,6 +162,15 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
               res.end();
               return;
             }
+          }
+          // Any other method a route does not take (TRACE, PROPFIND…; the common ones also have
+          // 405 aliases) is 405 too, not a 404 as if the route did not exist.
+          const allowed = allowedFor(urlPath);
+          const method = (req.method ?? "").toUpperCase();
+          if (allowed.length > 0 && method !== "OPTIONS" && !allowed.includes(method)) {
+            res.setHeader("Allow", allowed.join(", "));
+            next(new MethodNotAllowedError(method, allowed));
+            return;
           }
           next();
         },
@@ -320,8 +332,15 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
 
     created(this: ApiCacheThis & { server?: import("node:http").Server }) {
       this.reports = new ReportCache();
-      // A taken port fails the start (the process exits, and says why) instead of hanging it.
-      if (this.server !== undefined) listenFailsToCallback(this.server);
+      if (this.server !== undefined) {
+        // A taken port fails the start (the process exits, and says why) instead of hanging it.
+        listenFailsToCallback(this.server);
+        // Node checks the request and headers timeouts every 30 s by default, so a slow client got
+        // its 408 up to 30 s late; the server reads this when it starts listening.
+        // (A documented option of http.createServer, missing from @types/node as a property.)
+        (this.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval =
+          CONNECTIONS_CHECK_MS;
+      }
     },
 
     started(this: ApiCacheThis & { server?: import("node:http").Server }) {

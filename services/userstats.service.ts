@@ -17,6 +17,7 @@ import { loadConfig, type Config } from "../lib/config";
 import { BuiltReports } from "../lib/built-reports";
 import { deadLetterMessages, dlqTopic } from "../lib/dead-letter";
 import { check, kafkaCheck, withTimeout, type CheckResult } from "../lib/health";
+import { parseOptionalWholeNumber, parseWholeNumber } from "../lib/count-param";
 import { ReportNotSentError } from "../lib/errors";
 import { connectKafka, consumerLag, type KafkaConnection } from "../lib/kafka";
 import { createMailer, type Mailer } from "../lib/mailer";
@@ -147,6 +148,8 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
 
       /** Builds the report now, stores it in the outbox and tries to send it at once. */
       sendReport: {
+        // It takes no parameter: one given (?to=someone) is refused rather than silently ignored.
+        params: { $$strict: true },
         async handler(this: UserStatsThis, ctx: Context): Promise<SendReportResult> {
           // The request's id: a request RabbitMQ delivers again answers with the report stored for
           // it the first time, which is then sent once, instead of storing and sending a second.
@@ -158,14 +161,21 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
 
       /** The report history, newest first, with send status. */
       reports: {
+        // Whole numbers in plain digits (lib/count-param.ts), not whatever Number() makes of them.
         params: {
           $$strict: true,
-          limit: { type: "number", integer: true, min: 1, max: 200, optional: true, convert: true },
-          before: { type: "number", integer: true, min: 1, optional: true, convert: true },
+          limit: { type: "any", optional: true },
+          before: { type: "any", optional: true },
         },
-        handler(this: UserStatsThis, ctx: Context<{ limit?: number; before?: number }>) {
-          const limit = ctx.params.limit ?? 20;
-          const reports = this.outbox.list(limit, ctx.params.before);
+        handler(this: UserStatsThis, ctx: Context<{ limit?: unknown; before?: unknown }>) {
+          const limit =
+            parseOptionalWholeNumber(ctx.params.limit, { field: "limit", min: 1, max: 200 }) ?? 20;
+          const before = parseOptionalWholeNumber(ctx.params.before, {
+            field: "before",
+            min: 1,
+            max: Number.MAX_SAFE_INTEGER,
+          });
+          const reports = this.outbox.list(limit, before);
           const last = reports.at(-1);
           return {
             reports,
@@ -181,15 +191,20 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
       getReport: {
         params: {
           $$strict: true,
-          id: { type: "number", integer: true, min: 1, convert: true },
+          id: { type: "any" },
           format: { type: "enum", values: ["json", "html", "csv"], optional: true },
         },
         handler(
           this: UserStatsThis,
-          ctx: Context<{ id: number; format?: "json" | "html" | "csv" }, Record<string, unknown>>,
+          ctx: Context<{ id: unknown; format?: "json" | "html" | "csv" }, Record<string, unknown>>,
         ): StoredReport | string {
-          const stored = this.outbox.get(ctx.params.id);
-          if (stored === undefined) throw new ReportNotFoundError(ctx.params.id);
+          const id = parseWholeNumber(ctx.params.id, {
+            field: "id",
+            min: 1,
+            max: Number.MAX_SAFE_INTEGER,
+          });
+          const stored = this.outbox.get(id);
+          if (stored === undefined) throw new ReportNotFoundError(id);
           if (ctx.params.format === "html") {
             ctx.meta.$responseType = "text/html; charset=utf-8";
             // The email's own inline styles, and nothing else (it shows user data).

@@ -274,6 +274,10 @@ const methodValues: [method: string, path: string, allow: string][] = [
   ["POST", "/healthcheck", "GET, HEAD"],
   ["POST", "/openapi.json", "GET, HEAD"],
   ["DELETE", "/dashboard/state", "GET, HEAD"],
+  ["TRACE", "/report", "GET, HEAD"],
+  ["TRACE", "/events", "POST"],
+  ["PROPFIND", "/reports/1", "GET, HEAD"],
+  ["MKCOL", "/submit/5", "GET"],
 ];
 const methodCases: Case[] = methodValues.map(([method, p, allow]) => ({
   name: `${method} ${p}`,
@@ -628,8 +632,34 @@ const lookupCases: Case[] = [
     name: "GET /reports/ with a 21-digit id",
     method: "GET",
     path: `/reports/${"9".repeat(21)}`,
-    status: [404, 422],
-    type: ["REPORT_NOT_FOUND", "VALIDATION_ERROR"],
+    status: 422,
+    type: "VALIDATION_ERROR",
+    fields: ["id"],
+  },
+  // Only plain digits are a number: not whatever Number() makes of the text.
+  ...["1e2", "0x10", "%205", "5%20", "1.0", "+5"].map((id): Case => ({
+    name: `GET /reports/${id} (not plain digits)`,
+    method: "GET",
+    path: `/reports/${id}`,
+    status: 422,
+    type: "VALIDATION_ERROR",
+    fields: ["id"],
+  })),
+  ...["limit=1e1", "limit=0x10", "before=1e3", "limit=%205"].map((query): Case => ({
+    name: `GET /reports?${query} (not plain digits)`,
+    method: "GET",
+    path: `/reports?${query}`,
+    status: 422,
+    type: "VALIDATION_ERROR",
+    fields: [query.split("=")[0]!],
+  })),
+  {
+    name: "POST /report/send with a parameter it does not take",
+    method: "POST",
+    path: "/report/send?to=someone@example.com",
+    status: 422,
+    type: "VALIDATION_ERROR",
+    fields: ["to"],
   },
   {
     name: "GET /reports/1?format=pdf",
@@ -730,6 +760,13 @@ describe(`${CORPUS.length} bad requests`, () => {
     if (c.fields !== undefined) {
       const named = ((error?.data ?? []) as { field?: string }[]).map(d => d.field);
       expect(named).toEqual(expect.arrayContaining(c.fields));
+      // Every route words it alike: the parameters by name, unknown ones as unknownParameter.
+      expect(error?.message).toMatch(/^Invalid parameters?: /);
+      for (const field of c.fields) expect(error?.message).toContain(field);
+      for (const problem of (error?.data ?? []) as { type?: string; message?: string }[]) {
+        if (/^Unknown parameter/.test(problem.message ?? ""))
+          expect(problem.type).toBe("unknownParameter");
+      }
     }
     if (res.status === 202) {
       const answer = body as IngestBody;

@@ -1,15 +1,21 @@
 // Limits and hygiene at the gateway: rate limiting of write endpoints with the standard headers,
 // CORS only for configured origins, security headers.
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dlqTopic } from "../../lib/dead-letter";
 import { deleteTopics } from "../helpers/kafka";
 import { http, startSystem, type TestSystem } from "../helpers/system";
 
 let sys: TestSystem;
+const REQUEST_TIMEOUT_MS = 3000;
 const ORIGIN = "http://dashboard.example.test";
 
 beforeAll(async () => {
-  sys = await startSystem({ RATE_LIMIT_WRITES_PER_MINUTE: "5", CORS_ORIGINS: ORIGIN });
+  sys = await startSystem({
+    RATE_LIMIT_WRITES_PER_MINUTE: "5",
+    CORS_ORIGINS: ORIGIN,
+    HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+  });
 });
 afterAll(async () => {
   await sys?.stop();
@@ -55,6 +61,40 @@ describe("limits", () => {
     }
     expect((await http(sys.baseUrl, "/healthcheck")).status).toBe(200);
   });
+
+  it.each([
+    ["headers", "GET /report HTTP/1.1\r\nHost: test\r\n"],
+    [
+      "body",
+      'POST /events HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n[{"id":',
+    ],
+  ])(
+    "answers 408 to a client whose %s never finish, soon after HTTP_REQUEST_TIMEOUT_MS",
+    async (_what, partial) => {
+      const { port } = new URL(sys.baseUrl);
+      const socket = net.connect(Number(port), "127.0.0.1");
+      socket.write(partial);
+      // Node checks for such requests every second: the answer is due within the timeout and
+      // that second; more than that (2 s of slack on a busy machine) means the check is off.
+      const deadline = REQUEST_TIMEOUT_MS + 1000 + 2000;
+      const answer = await new Promise<string>((resolve, reject) => {
+        let text = "";
+        const timer = setTimeout(() => {
+          socket.destroy();
+          reject(new Error(`no answer within ${deadline} ms: ${JSON.stringify(text)}`));
+        }, deadline);
+        socket.on("data", (d: Buffer) => (text += d.toString()));
+        socket.on("close", () => {
+          clearTimeout(timer);
+          resolve(text);
+        });
+        socket.on("error", reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(answer).toContain('"type":"REQUEST_TIMEOUT"');
+    },
+    15_000,
+  );
 
   it("allows CORS for the configured origin only", async () => {
     const preflight = await fetch(`${sys.baseUrl}/report`, {

@@ -1,6 +1,6 @@
 import { Errors } from "moleculer";
 import { describe, expect, it } from "vitest";
-import { parseCount } from "../../lib/count-param";
+import { parseCount, parseWholeNumber } from "../../lib/count-param";
 
 describe("parseCount", () => {
   it.each([
@@ -39,6 +39,43 @@ describe("parseCount", () => {
     expect((error as Errors.ValidationError).code).toBe(422);
     expect((error as { data: { type: string; field: string }[] }).data[0]).toMatchObject({
       field: "n",
+      type,
+    });
+  });
+});
+
+describe("parseWholeNumber", () => {
+  const range = { field: "id", min: 1, max: Number.MAX_SAFE_INTEGER };
+  const problem = (input: unknown) => {
+    try {
+      parseWholeNumber(input, range);
+    } catch (err) {
+      return {
+        ...(err as { data: { type: string; field: string }[] }).data[0],
+        errorMessage: (err as Error).message,
+      };
+    }
+    return undefined;
+  };
+
+  it("takes plain digits up to the largest exact integer", () => {
+    expect(parseWholeNumber("9007199254740991", range)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(parseWholeNumber("05", range)).toBe(5);
+  });
+
+  it.each([
+    ["1e2", "integer"],
+    ["0x10", "integer"],
+    [" 5", "integer"],
+    ["5 ", "integer"],
+    ["+5", "integer"],
+    ["1.0", "integer"],
+    ["9007199254740992", "numberMax"],
+    ["99999999999999999999", "numberMax"],
+  ])("refuses %j (%s), naming the parameter", (input, type) => {
+    expect(problem(input)).toMatchObject({
+      errorMessage: "Invalid parameter: id",
+      field: "id",
       type,
     });
   });

@@ -134,7 +134,7 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     return sendJson(res, 422, {
       error: {
         type: "VALIDATION_ERROR",
-        message: "Parameters validation error!",
+        message: "Invalid parameter: n",
         data: [
           {
             type: "integer",

@@ -34,16 +34,17 @@ describe("toHttpError", () => {
         },
       ]),
     );
+    expect(e.body.error.message).toBe("Invalid parameters: limit, x, y");
     expect(e.body.error.data).toEqual([
       { type: "numberMin", field: "limit", message: "m", actual: 0 },
       {
-        type: "objectStrict",
+        type: "unknownParameter",
         field: "x",
         message: "Unknown parameter 'x'.",
         expected: '"limit, before"',
       },
       {
-        type: "objectStrict",
+        type: "unknownParameter",
         field: "y",
         message: "Unknown parameter 'y'.",
         expected: '"limit, before"',
