@@ -131,6 +131,12 @@ const PERIODS = /\./g;
 const NON_ASCII = /[\u0080-\uffff]/;
 const COMBINING_MARKS = /[\u0300-\u036f]/g;
 const HAS_LETTER = /\p{L}/u;
+/**
+ * Control characters, invisible formatting ones (bidi overrides, zero-width spaces, BOM) and lone
+ * surrogates: never part of a place name, and a bidi override would turn a report's text around.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}]/u;
+const INVISIBLE_ALL = /[\p{Cc}\p{Cf}\p{Cs}]/gu;
 const TWO_LETTERS = /^[A-Za-z]{2}$/;
 const THREE_LETTERS = /^[A-Za-z]{3}$/;
 const NUMERIC_CODE = /^\d{3}$/;
@@ -160,8 +166,12 @@ function simplifyState(text: string): string {
 /** A field as trimmed text: strings and finite numbers; null when missing or a "no value" word. */
 function fieldText(raw: unknown): string | null {
   let text: string;
-  if (typeof raw === "string") text = raw.trim();
-  else if (typeof raw === "number" && Number.isFinite(raw)) text = String(raw);
+  if (typeof raw === "string") {
+    text = raw;
+    // A tab or line break between words stays a space; the others go.
+    if (INVISIBLE.test(text)) text = text.replace(INVISIBLE_ALL, c => (c.trim() === "" ? " " : ""));
+    text = text.trim();
+  } else if (typeof raw === "number" && Number.isFinite(raw)) text = String(raw);
   else return null;
   if (text.length === 0 || (text.length <= 9 && MISSING.has(text.toLowerCase()))) return null;
   return text;

@@ -235,6 +235,18 @@ describe("normalizer.address with the generated tables", () => {
       { city: "Lake In The Hills", state: "IL" },
       us("Lake in the Hills", "IL"),
     ],
+    // Control and invisible characters go (a bidi override would turn the report's text around);
+    // a tab or line break between words is a space.
+    ["NUL and BEL", { city: "Ren\u0000o\u0007", state: "NV" }, us("Reno", "NV")],
+    ["right-to-left override", { city: "\u202eReno", state: "NV" }, us("Reno", "NV")],
+    ["zero-width space and BOM", { city: "\ufeffRe\u200bno", state: "N\u200bV" }, us("Reno", "NV")],
+    ["tab between words", { city: "Las\tVegas", state: "NV" }, us("Las Vegas", "NV")],
+    ["lone surrogate", { city: "Reno\ud800", state: "NV" }, us("Reno", "NV")],
+    [
+      "nothing but invisible characters",
+      { city: "\u200b\u202e\u0000", state: "NV" },
+      { city: "Unknown", state: "NV", country: "US", postCode: null },
+    ],
     // A US territory written as the country.
     [
       "territory as the country",
