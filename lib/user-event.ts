@@ -29,9 +29,12 @@ export interface UserEvent {
 export const USER_EVENTS_TOPIC = "user-events";
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-/** Date and time, `T` or a space between them, optional seconds and fraction, optional offset. */
+/**
+ * Date and time, `T` or a space between them, optional seconds and fraction, optional offset; `t`
+ * and `z` in lower case too (RFC 3339 allows them).
+ */
 const DATETIME =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /**
  * The instant a date-time string names, as UTC ISO-8601, or undefined if it is not one.
@@ -43,7 +46,7 @@ export function toUtcIso(value: string): string | undefined {
   if (m === null) return undefined;
   const [, y, mo, d, h, mi, s = "00", frac = "", zone] = m;
   const offset =
-    zone === undefined || zone === "Z"
+    zone === undefined || zone === "Z" || zone === "z"
       ? "Z"
       : zone.length === 3 // "+05", as PostgreSQL prints a timestamptz
         ? `${zone}:00`

@@ -10,6 +10,12 @@ import type { CountsWindow } from "./report";
 import type { ReportDimension } from "./report-query";
 import type { Db } from "./sqlite";
 
+/**
+ * The upper bound of a window open at its end: the last instant an event's canonical datetime can
+ * name ("9999" alone sorts before every datetime of year 9999, which were then left out).
+ */
+const LAST = "9999-12-31T23:59:59.999Z";
+
 export class WindowCounts {
   private readonly totalQuery: Statement<[string, string]>;
   private readonly queries: Record<ReportDimension, Statement<[string, string, number]>>;
@@ -35,7 +41,7 @@ export class WindowCounts {
 
   /** Distinct users whose datetime lies in the window. */
   total(window: CountsWindow): number {
-    return (this.totalQuery.get(window.from ?? "", window.to ?? "9999") as { n: number }).n;
+    return (this.totalQuery.get(window.from ?? "", window.to ?? LAST) as { n: number }).n;
   }
 
   /** Keys with their counts in the window, biggest first (ties by key), the top N when given. */
@@ -43,7 +49,7 @@ export class WindowCounts {
     const query = this.queries[dim as ReportDimension] as
       Statement<[string, string, number]> | undefined;
     if (query === undefined) throw new Error(`Unknown dimension "${dim}"`);
-    const rows = query.all(opts.from ?? "", opts.to ?? "9999", opts.top ?? -1) as {
+    const rows = query.all(opts.from ?? "", opts.to ?? LAST, opts.top ?? -1) as {
       key: string;
       n: number;
     }[];

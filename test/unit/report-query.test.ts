@@ -33,6 +33,11 @@ describe("report query", () => {
     // An unencoded "+" in a query string arrives as a space.
     ["2026-11-27T10:00:00 02:00", "from", "2026-11-27T08:00:00.000Z"],
     ["2026-11-27T10:00:00.5 0200", "to", "2026-11-27T08:00:00.500Z"],
+    // …also as an hours-only offset, which events take too.
+    ["2026-11-27T10:00:00 02", "from", "2026-11-27T08:00:00.000Z"],
+    ["2026-11-27T10:00:00+02", "from", "2026-11-27T08:00:00.000Z"],
+    // RFC 3339 allows "t" and "z" in lower case.
+    ["2026-11-27t08:00:00z", "from", "2026-11-27T08:00:00.000Z"],
     ["2026-02-30", "from", undefined],
     ["27/11/2026", "from", undefined],
   ] as const)("parseBound(%s, %s) = %s", (text, end, expected) => {

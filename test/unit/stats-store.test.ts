@@ -138,6 +138,12 @@ describe("UserStatsStore (real SQLite file)", () => {
     expect(store.counts("city", { ...window, top: 1 })).toEqual([["Austin, TX", 2]]);
   });
 
+  it("counts the last instant there is in a window open at its end", () => {
+    store.write([event({ city: "Austin" }, "9999-12-31T23:59:59.999Z")]);
+    expect(store.total({ from: "2026-01-01T00:00:00.000Z" })).toBe(1);
+    expect(store.counts("city", { from: "9999-01-01T00:00:00.000Z" })).toEqual([["Austin, TX", 1]]);
+  });
+
   it("keeps data across reopening, in WAL mode", () => {
     store.write([event({ city: "Austin" })]);
     store.close();
