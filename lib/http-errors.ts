@@ -100,7 +100,10 @@ function clientMessage(message: string, data: unknown): string {
 }
 
 /** The HTTP answer for an error; `internal` is true when it should be logged as a server fault. */
-export function toHttpError(err: unknown): HttpError & { internal: boolean } {
+export function toHttpError(
+  err: unknown,
+  opts: { bodyLimitBytes?: number } = {},
+): HttpError & { internal: boolean } {
   const e = (typeof err === "object" && err !== null ? err : {}) as ErrorLike;
   const type = typeof e.type === "string" ? e.type : undefined;
   const code =
@@ -110,6 +113,22 @@ export function toHttpError(err: unknown): HttpError & { internal: boolean } {
 
   const parserError = type !== undefined ? BODY_PARSER_TYPES[type] : undefined;
   if (parserError !== undefined) {
+    // A body too large says what the limit is (moleculer-web passes body-parser's error on
+    // without it), and what to do about it.
+    if (type === "entity.too.large" && opts.bodyLimitBytes !== undefined) {
+      return {
+        status: parserError.status,
+        headers: json,
+        body: {
+          error: {
+            type: parserError.type,
+            message: `The request body is larger than ${opts.bodyLimitBytes} bytes (HTTP_BODY_LIMIT_BYTES); send the events in smaller batches.`,
+            data: { limit: opts.bodyLimitBytes },
+          },
+        },
+        internal: false,
+      };
+    }
     return {
       status: parserError.status,
       headers: json,

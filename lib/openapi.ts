@@ -399,7 +399,12 @@ export function buildOpenApi(server: string): Record<string, unknown> {
               error: { type: "MALFORMED_JSON", message: "The request body is not valid JSON." },
             }),
             "413": errorResponse("The body is larger than HTTP_BODY_LIMIT_BYTES.", {
-              error: { type: "PAYLOAD_TOO_LARGE", message: "The request body is too large." },
+              error: {
+                type: "PAYLOAD_TOO_LARGE",
+                message:
+                  "The request body is larger than 5242880 bytes (HTTP_BODY_LIMIT_BYTES); send the events in smaller batches.",
+                data: { limit: 5242880 },
+              },
             }),
             "415": errorResponse("Another content type.", {
               error: {

@@ -295,7 +295,7 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
         },
       ],
       onError(this: ApiThis, req: IncomingMessage, res: ServerResponse, err: Error) {
-        const answer = toHttpError(err);
+        const answer = toHttpError(err, { bodyLimitBytes: config.http.bodyLimitBytes });
         if (answer.internal) {
           this.logger.error("Request failed.", {
             method: req.method,

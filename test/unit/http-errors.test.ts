@@ -80,6 +80,20 @@ describe("toHttpError", () => {
     expect(e.body.error.type).toBe(ours);
   });
 
+  it("says what the body limit is when a body is too large", () => {
+    // As moleculer-web passes it on: message, code and type only.
+    const e = toHttpError(
+      Object.assign(new Error("request entity too large"), { type: "entity.too.large", code: 413 }),
+      { bodyLimitBytes: 5_242_880 },
+    );
+    expect(e.body.error).toEqual({
+      type: "PAYLOAD_TOO_LARGE",
+      message:
+        "The request body is larger than 5242880 bytes (HTTP_BODY_LIMIT_BYTES); send the events in smaller batches.",
+      data: { limit: 5_242_880 },
+    });
+  });
+
   it("answers 502 with its type and details when a service's mail server refused the work", () => {
     const e = toHttpError(
       new ReportNotSentError({
