@@ -1,6 +1,8 @@
 /**
- * The only reader of process.env. Parses every setting once into a typed, frozen object and
- * reports all bad variables together, so a misconfigured service fails at start with one clear message.
+ * The services' only reader of process.env. Parses every setting once into a typed, frozen object
+ * and reports all bad variables together, so a misconfigured service fails at start with one clear
+ * message. (The command-line tools under scripts/ also read a few of their own, e.g. REPLAY_URL and
+ * RUN_DIR; the README lists them.)
  */
 import path from "node:path";
 import cronParser from "cron-parser";

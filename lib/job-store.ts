@@ -66,51 +66,58 @@ export class JobStore {
 
   constructor(readonly file: string) {
     this.db = openDatabase(file);
-    this.db.exec(`CREATE TABLE IF NOT EXISTS jobs (
-      id TEXT PRIMARY KEY,
-      seq INTEGER NOT NULL UNIQUE,
-      seed TEXT NOT NULL,
-      state TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed')),
-      total INTEGER NOT NULL,
-      produced INTEGER NOT NULL DEFAULT 0,
-      error TEXT,
-      created_at TEXT NOT NULL,
-      updated_at TEXT NOT NULL
-    );
-    CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, updated_at);
-    CREATE INDEX IF NOT EXISTS jobs_updated ON jobs (updated_at, seq);
-    CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`);
-    this.stmts = {
-      // Never given twice, even once pruning removed every job: with SEED set, the seed of a job
-      // comes from its number, and a number given again would produce ids already counted.
-      nextSeq: this.db.prepare(
-        `INSERT INTO counters (name, value) VALUES ('job_seq', (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs))
-         ON CONFLICT (name) DO UPDATE SET value = value + 1
-         RETURNING value AS seq`,
-      ),
-      insert: this.db.prepare(
-        `INSERT INTO jobs (id, seq, seed, state, total, produced, created_at, updated_at)
-         VALUES (@id, @seq, @seed, 'running', @total, 0, @now, @now)`,
-      ),
-      get: this.db.prepare("SELECT * FROM jobs WHERE id = ?"),
-      running: this.db.prepare("SELECT * FROM jobs WHERE state = 'running' ORDER BY seq"),
-      // Two index walks (jobs_state, jobs_updated) that stop after `limit` rows: the dashboard
-      // asks every second, and the table holds a day of finished jobs.
-      recentRunning: this.db.prepare(
-        "SELECT * FROM jobs WHERE state = 'running' ORDER BY updated_at DESC, seq DESC LIMIT ?",
-      ),
-      recentFinished: this.db.prepare(
-        "SELECT * FROM jobs WHERE state != 'running' ORDER BY updated_at DESC, seq DESC LIMIT ?",
-      ),
-      progress: this.db.prepare(
-        // A failed job stays failed (a chunk acknowledged late does not bring it back).
-        "UPDATE jobs SET produced = ?, state = ?, error = ?, updated_at = ? WHERE id = ? AND state != 'failed'",
-      ),
-      prune: this.db.prepare(
-        `DELETE FROM jobs WHERE rowid IN
-           (SELECT rowid FROM jobs WHERE updated_at < ? AND state != 'running' LIMIT ?)`,
-      ),
-    };
+    // A file that cannot be set up (a failing migration, say) is not left open: a service retries
+    // the open at start, and each attempt would keep another handle.
+    try {
+      this.db.exec(`CREATE TABLE IF NOT EXISTS jobs (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL UNIQUE,
+        seed TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed')),
+        total INTEGER NOT NULL,
+        produced INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, updated_at);
+      CREATE INDEX IF NOT EXISTS jobs_updated ON jobs (updated_at, seq);
+      CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`);
+      this.stmts = {
+        // Never given twice, even once pruning removed every job: with SEED set, the seed of a job
+        // comes from its number, and a number given again would produce ids already counted.
+        nextSeq: this.db.prepare(
+          `INSERT INTO counters (name, value) VALUES ('job_seq', (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs))
+           ON CONFLICT (name) DO UPDATE SET value = value + 1
+           RETURNING value AS seq`,
+        ),
+        insert: this.db.prepare(
+          `INSERT INTO jobs (id, seq, seed, state, total, produced, created_at, updated_at)
+           VALUES (@id, @seq, @seed, 'running', @total, 0, @now, @now)`,
+        ),
+        get: this.db.prepare("SELECT * FROM jobs WHERE id = ?"),
+        running: this.db.prepare("SELECT * FROM jobs WHERE state = 'running' ORDER BY seq"),
+        // Two index walks (jobs_state, jobs_updated) that stop after `limit` rows: the dashboard
+        // asks every second, and the table holds a day of finished jobs.
+        recentRunning: this.db.prepare(
+          "SELECT * FROM jobs WHERE state = 'running' ORDER BY updated_at DESC, seq DESC LIMIT ?",
+        ),
+        recentFinished: this.db.prepare(
+          "SELECT * FROM jobs WHERE state != 'running' ORDER BY updated_at DESC, seq DESC LIMIT ?",
+        ),
+        progress: this.db.prepare(
+          // A failed job stays failed (a chunk acknowledged late does not bring it back).
+          "UPDATE jobs SET produced = ?, state = ?, error = ?, updated_at = ? WHERE id = ? AND state != 'failed'",
+        ),
+        prune: this.db.prepare(
+          `DELETE FROM jobs WHERE rowid IN
+             (SELECT rowid FROM jobs WHERE updated_at < ? AND state != 'running' LIMIT ?)`,
+        ),
+      };
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
   }
 
   /**

@@ -69,10 +69,15 @@ export async function connectKafka(opts: {
     allowAutoTopicCreation: false,
     createPartitioner: KeyHashPartitioner,
   });
+  // Each client is disconnected even when another one fails to; the first failure is reported.
   const close = async (): Promise<void> => {
-    await producer.disconnect();
-    await healthAdmin.disconnect();
-    await admin.disconnect();
+    const results = await Promise.allSettled([
+      producer.disconnect(),
+      healthAdmin.disconnect(),
+      admin.disconnect(),
+    ]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
   };
   try {
     await retryUntil(

@@ -93,52 +93,59 @@ export class UserStatsStore implements EventSink<UserEvent>, CountsReader {
     // Random ids touch pages all over the id index: a bigger cache and rarer checkpoints (each one
     // fsyncs) halved the insert cost in the benchmark (docs/BENCHMARKS.md).
     this.db = openDatabase(file, { cacheMiB: 8, walAutocheckpoint: 10_000 });
-    // Facts about the file as a whole (how often its events were cleaned again).
-    this.db.exec("CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value NOT NULL)");
-    this.migrate();
-    this.countsTable = new CountsTable(this.db);
-    this.offsets = new ConsumerOffsets(
-      this.db,
-      this.db.prepare("SELECT 1 FROM user_events LIMIT 1").get() !== undefined,
-    );
-    this.insert = this.db.prepare(
-      `INSERT INTO user_events (id, datetime, city, state, country, post_code, raw, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-    );
-    // A user counts in a time window at the earliest datetime received for them, whatever order
-    // their events came in (a replayed older file moves them back; a newer one changes nothing).
-    this.moveEarlier = this.db.prepare(
-      "UPDATE user_events SET datetime = ? WHERE id = ? AND datetime > ?",
-    );
-    this.writeTx = this.db.transaction(
-      (events: Iterable<UserEvent>, position?: ConsumerPosition): WriteResult => {
-        const receivedAt = new Date().toISOString();
-        const deltas = new CountDeltas();
-        let seen = 0;
-        let moved = 0;
-        for (const e of events) {
-          seen++;
-          const clean = this.clean(e.address);
-          const id = uuidBytes(e.id);
-          const { changes } = this.insert.run(
-            id,
-            e.datetime,
-            clean.city,
-            clean.state,
-            clean.country,
-            clean.postCode,
-            rawIfChanged(e.address, clean),
-            receivedAt,
-          );
-          if (changes === 1) deltas.count(dimensionKeys(clean));
-          else moved += this.moveEarlier.run(e.datetime, id, e.datetime).changes;
-        }
-        this.countsTable.add(deltas.byDim, deltas.total);
-        if (position !== undefined) this.offsets.save(position);
-        return { inserted: deltas.total, duplicates: seen - deltas.total, moved };
-      },
-    );
-    this.windows = new WindowCounts(this.db);
+    // A file that cannot be set up (a failing migration, say) is not left open: a service retries
+    // the open at start, and each attempt would keep another handle.
+    try {
+      // Facts about the file as a whole (how often its events were cleaned again).
+      this.db.exec("CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value NOT NULL)");
+      this.migrate();
+      this.countsTable = new CountsTable(this.db);
+      this.offsets = new ConsumerOffsets(
+        this.db,
+        this.db.prepare("SELECT 1 FROM user_events LIMIT 1").get() !== undefined,
+      );
+      this.insert = this.db.prepare(
+        `INSERT INTO user_events (id, datetime, city, state, country, post_code, raw, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      );
+      // A user counts in a time window at the earliest datetime received for them, whatever order
+      // their events came in (a replayed older file moves them back; a newer one changes nothing).
+      this.moveEarlier = this.db.prepare(
+        "UPDATE user_events SET datetime = ? WHERE id = ? AND datetime > ?",
+      );
+      this.writeTx = this.db.transaction(
+        (events: Iterable<UserEvent>, position?: ConsumerPosition): WriteResult => {
+          const receivedAt = new Date().toISOString();
+          const deltas = new CountDeltas();
+          let seen = 0;
+          let moved = 0;
+          for (const e of events) {
+            seen++;
+            const clean = this.clean(e.address);
+            const id = uuidBytes(e.id);
+            const { changes } = this.insert.run(
+              id,
+              e.datetime,
+              clean.city,
+              clean.state,
+              clean.country,
+              clean.postCode,
+              rawIfChanged(e.address, clean),
+              receivedAt,
+            );
+            if (changes === 1) deltas.count(dimensionKeys(clean));
+            else moved += this.moveEarlier.run(e.datetime, id, e.datetime).changes;
+          }
+          this.countsTable.add(deltas.byDim, deltas.total);
+          if (position !== undefined) this.offsets.save(position);
+          return { inserted: deltas.total, duplicates: seen - deltas.total, moved };
+        },
+      );
+      this.windows = new WindowCounts(this.db);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
   }
 
   /** Creates the schema, or brings a file of an older version up to date (keeping its rows). */

@@ -12,16 +12,39 @@ import { createNormalizer } from "../lib/normalize";
 import { projectRoot } from "../lib/paths";
 import { UserStatsStore } from "../lib/stats-store";
 
-/** The pid of the userstats that `make up` started, if it still runs. */
-function runningUserstats(): number | undefined {
-  const runDir = process.env.RUN_DIR ?? path.join(projectRoot(), ".run");
+/** When a process started (clock ticks since boot: field 22 of /proc/<pid>/stat), if it runs. */
+function startTime(pid: number): string | undefined {
   try {
-    const pid = Number(fs.readFileSync(path.join(runDir, "userstats.pid"), "utf8").trim());
-    process.kill(pid, 0);
-    return pid;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The fields after the command name, which may hold spaces and parentheses.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The pid of the userstats that `make up` started, if it still runs: the pid file names a live
+ * process, and (as scripts/lib.sh checks) the one that started then, not a later one given its pid.
+ */
+function runningUserstats(): number | undefined {
+  // This script's own setting, as the run scripts read it (README: Configuration, "Scripts").
+  const runDir = process.env.RUN_DIR ?? path.join(projectRoot(), ".run");
+  const read = (name: string): string | undefined => {
+    try {
+      return fs.readFileSync(path.join(runDir, name), "utf8").trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const text = read("userstats.pid");
+  if (text === undefined || !/^[1-9][0-9]*$/.test(text)) return undefined;
+  const pid = Number(text);
+  const started = startTime(pid);
+  if (started === undefined) return undefined;
+  const recorded = read("userstats.started");
+  if (recorded !== undefined && recorded !== "" && recorded !== started) return undefined;
+  return pid;
 }
 
 const pid = runningUserstats();

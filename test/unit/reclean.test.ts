@@ -35,8 +35,16 @@ describe("npm run reclean", () => {
     expect(forced.stdout).toMatch(/0 of 0 events changed/);
   });
 
-  it("runs when the pid file names a process that is gone", async () => {
-    fs.writeFileSync(path.join(tmp.dir, "userstats.pid"), "999999999");
+  it.each([
+    ["names a process that is gone", "999999999", undefined],
+    ["is empty", "", undefined],
+    ["holds no pid", "not a pid", undefined],
+    // The pid of a live process (this test's) that started after the recorded userstats did.
+    ["names a process that reused the pid", String(process.pid), "1"],
+  ])("runs when the pid file %s", async (_case, pidText, startedText) => {
+    fs.writeFileSync(path.join(tmp.dir, "userstats.pid"), pidText);
+    if (startedText !== undefined)
+      fs.writeFileSync(path.join(tmp.dir, "userstats.started"), startedText);
     const { stdout } = await run("node", [script], { env });
     expect(stdout).toMatch(/userstats\.sqlite: 0 of 0 events changed/);
   });

@@ -251,6 +251,30 @@ describe("UserStatsStore (real SQLite file)", () => {
     expect(row).toEqual({ raw: '{"city":"austin"}' });
   });
 
+  it("closes a file it cannot migrate, so that retries at start keep no handle open", () => {
+    store.close();
+    fs.rmSync(file);
+    // The second schema's table without the columns its migration copies.
+    const old = new Database(file);
+    old.exec(`CREATE TABLE user_events (id TEXT PRIMARY KEY, city TEXT NOT NULL);
+      INSERT INTO user_events VALUES ('0f8fad5b-d9cb-469f-a165-70867728950e', 'Austin');
+      PRAGMA user_version = 2;`);
+    old.close();
+    const handles = () =>
+      fs.readdirSync("/proc/self/fd").filter(fd => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`) === file;
+        } catch {
+          return false; // closed meanwhile (readdir's own descriptor)
+        }
+      }).length;
+    for (let attempt = 0; attempt < 3; attempt++)
+      expect(() => new UserStatsStore(file, normalizer)).toThrow();
+    expect(handles()).toBe(0);
+    fs.rmSync(file);
+    store = new UserStatsStore(file, normalizer);
+  });
+
   it("migrates a file of the third schema: other countries as codes, their cities keyed City (CC)", () => {
     const paris = (id: string, country: string) =>
       event({ city: "Paris", state: null, country, postCode: "75001" }, undefined, id);
