@@ -51,8 +51,6 @@ export interface ConsumerStatus {
 export interface RunningConsumer {
   readonly consumer: Consumer;
   status(): ConsumerStatus;
-  /** Settles once the consumer joined its group (or failed to). */
-  readonly joined: Promise<void>;
   /** Stops fetching, lets the current batch finish, commits its offsets and leaves the group. */
   stop(): Promise<void>;
 }
@@ -152,7 +150,8 @@ export async function startBatchConsumer<T>(
     },
   });
 
-  const joined = running.catch((err: unknown) => {
+  // A consumer that cannot start says so in its status (and the health check), not as a rejection.
+  void running.catch((err: unknown) => {
     status.state = "crashed";
     status.lastError = err instanceof Error ? err.message : String(err);
     log.error("Kafka consumer could not start.", { error: status.lastError });
@@ -161,10 +160,9 @@ export async function startBatchConsumer<T>(
   return {
     consumer,
     status: () => ({ ...status }),
-    joined,
     async stop() {
       // kafkajs waits for the running eachBatch, commits resolved offsets and leaves the group.
-      // (A join still under way then fails; `joined` has its handler and is not waited for.)
+      // (A join still under way then fails; its handler above records that, nothing waits for it.)
       await consumer.disconnect();
       status.state = "stopped";
     },

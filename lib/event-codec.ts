@@ -4,8 +4,6 @@
  */
 
 export interface EventCodec<T> {
-  /** Kafka topic name used when none is configured. */
-  readonly defaultTopic: string;
   /** Message key: the event's identity, so that one entity always lands on one partition. */
   key: (event: T) => string;
   encode: (event: T) => Buffer;

@@ -26,8 +26,6 @@ export interface UserEvent {
   datetime: string;
 }
 
-export const USER_EVENTS_TOPIC = "user-events";
-
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /**
  * Date and time, `T` or a space between them, optional seconds and fraction, optional offset; `t`
@@ -264,7 +262,6 @@ export function parseOwned(value: unknown): UserEvent {
 }
 
 export const userEventCodec: EventCodec<UserEvent> = {
-  defaultTopic: USER_EVENTS_TOPIC,
   key: event => event.id,
   encode: event => Buffer.from(JSON.stringify(event)),
   decode: value => {
