@@ -109,7 +109,8 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
       job: {
         params: { $$strict: true, id: { type: "string", min: 1, max: 100 } },
         handler(this: UserEventsThis, ctx: Context<{ id: string }>): Job {
-          const job = this.store.get(ctx.params.id);
+          // Job ids are lower-case UUIDs: one written in capitals names the same job.
+          const job = this.store.get(ctx.params.id) ?? this.store.get(ctx.params.id.toLowerCase());
           if (job === undefined) throw new JobNotFoundError(ctx.params.id);
           return publicJob(job);
         },

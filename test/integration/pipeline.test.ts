@@ -100,6 +100,10 @@ describe("pipeline", () => {
     const job = await http(sys.baseUrl, `/jobs/${jobId}`);
     expect(job.status).toBe(200);
     expect(job.body).toMatchObject({ id: jobId, state: "done", total: 25, produced: 25 });
+    // A UUID written in capitals (copied from a log or a ticket) names the same job.
+    const upper = await http(sys.baseUrl, `/jobs/${jobId.toUpperCase()}`);
+    expect(upper.status).toBe(200);
+    expect(upper.body).toMatchObject({ id: jobId });
   });
 
   it("counts an event delivered twice once", async () => {
