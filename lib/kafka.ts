@@ -16,7 +16,32 @@ export interface KafkaOptions {
   connectionTimeoutMs?: number;
 }
 
-/** A kafkajs client whose log lines go to the given logger (kafkajs INFO is noisy: it maps to debug). */
+/**
+ * Broker answers that mean "not ready yet" (a fresh broker still electing leaders or creating its
+ * offsets topic) and that kafkajs retries by itself. It logs each at ERROR all the same; here they
+ * are warnings. Should the retries run out, the caller's own error is logged as one.
+ */
+const TRANSIENT_ANSWER =
+  /coordinator is (?:not available|loading)|not the correct coordinator|not the leader for that topic-partition|no leader for this topic-partition/i;
+
+/** The level a kafkajs log line gets here (kafkajs INFO is noisy: it maps to debug). */
+export function kafkaLogLevel(
+  namespace: string,
+  level: logLevel,
+  entry: { message: string; error?: unknown },
+): keyof Log {
+  if (level === logLevel.ERROR) {
+    const transient =
+      namespace === "Connection" &&
+      entry.message.startsWith("Response ") &&
+      typeof entry.error === "string" &&
+      TRANSIENT_ANSWER.test(entry.error);
+    return transient ? "warn" : "error";
+  }
+  return level === logLevel.WARN ? "warn" : "debug";
+}
+
+/** A kafkajs client whose log lines go to the given logger, at the levels kafkaLogLevel gives. */
 export function createKafka(opts: KafkaOptions): Kafka {
   const { log } = opts;
   return new Kafka({
@@ -28,10 +53,7 @@ export function createKafka(opts: KafkaOptions): Kafka {
       () =>
       ({ namespace, level, log: entry }: LogEntry) => {
         const { message, ...extra } = entry;
-        const text = `kafkajs ${namespace}: ${message}`;
-        if (level === logLevel.ERROR) log.error(text, extra);
-        else if (level === logLevel.WARN) log.warn(text, extra);
-        else log.debug(text, extra);
+        log[kafkaLogLevel(namespace, level, entry)](`kafkajs ${namespace}: ${message}`, extra);
       },
     retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 5000 },
   });
