@@ -55,3 +55,29 @@ export function parseOptionalWholeNumber(
 ): number | undefined {
   return value === undefined ? undefined : parseWholeNumber(value, range);
 }
+
+/**
+ * A parameter rule for moleculer's validator: a whole number in plain digits, checked as
+ * parseWholeNumber does, so that its problem is named in the same 422 as the other parameters'
+ * (the handler then reads the value with parseWholeNumber, which cannot fail any more).
+ */
+export function wholeNumberParam(
+  range: { field: string; min: number; max: number },
+  { optional = false } = {},
+): { type: "any"; optional: boolean; custom: (value: unknown) => true | unknown[] } {
+  return {
+    type: "any",
+    optional,
+    // The validator runs a custom check on a missing value too: it says "required" itself when
+    // the parameter is, and nothing when it is optional.
+    custom: value => {
+      if (value === undefined || value === null) return true;
+      try {
+        parseWholeNumber(value, range);
+        return true;
+      } catch (err) {
+        return (err as { data: unknown[] }).data;
+      }
+    },
+  };
+}

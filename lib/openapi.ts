@@ -546,7 +546,7 @@ export function buildOpenApi(server: string): Record<string, unknown> {
             {
               name: "before",
               in: "query",
-              schema: { type: "integer", minimum: 1 },
+              schema: { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
               description: "Page backwards: reports with a smaller id.",
             },
           ],
@@ -578,7 +578,12 @@ export function buildOpenApi(server: string): Record<string, unknown> {
           operationId: "getStoredReport",
           summary: "One stored report; format=html shows it as the email does",
           parameters: [
-            { name: "id", in: "path", required: true, schema: { type: "integer", minimum: 1 } },
+            {
+              name: "id",
+              in: "path",
+              required: true,
+              schema: { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+            },
             {
               name: "format",
               in: "query",

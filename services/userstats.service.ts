@@ -17,7 +17,7 @@ import { loadConfig, type Config } from "../lib/config";
 import { BuiltReports } from "../lib/built-reports";
 import { deadLetterMessages, dlqTopic } from "../lib/dead-letter";
 import { check, kafkaCheck, withTimeout, type CheckResult } from "../lib/health";
-import { parseOptionalWholeNumber, parseWholeNumber } from "../lib/count-param";
+import { parseOptionalWholeNumber, parseWholeNumber, wholeNumberParam } from "../lib/count-param";
 import { ReportNotSentError } from "../lib/errors";
 import { connectKafka, consumerLag, type KafkaConnection } from "../lib/kafka";
 import { createMailer, type Mailer } from "../lib/mailer";
@@ -31,6 +31,11 @@ import { runShutdown } from "../lib/shutdown";
 import { CSP } from "../lib/security-headers";
 import { UserStatsStore } from "../lib/stats-store";
 import { userEventCodec } from "../lib/user-event";
+
+/** Report ids (and `before`): whole numbers from 1 up to the largest exact one. */
+const ID = { min: 1, max: Number.MAX_SAFE_INTEGER };
+/** Page sizes of the report history. */
+const LIMIT = { min: 1, max: 200 };
 
 /** What POST /report/send answers. */
 export interface SendReportResult extends ReportRecord {
@@ -164,17 +169,13 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         // Whole numbers in plain digits (lib/count-param.ts), not whatever Number() makes of them.
         params: {
           $$strict: true,
-          limit: { type: "any", optional: true },
-          before: { type: "any", optional: true },
+          limit: wholeNumberParam({ field: "limit", ...LIMIT }, { optional: true }),
+          before: wholeNumberParam({ field: "before", ...ID }, { optional: true }),
         },
         handler(this: UserStatsThis, ctx: Context<{ limit?: unknown; before?: unknown }>) {
           const limit =
-            parseOptionalWholeNumber(ctx.params.limit, { field: "limit", min: 1, max: 200 }) ?? 20;
-          const before = parseOptionalWholeNumber(ctx.params.before, {
-            field: "before",
-            min: 1,
-            max: Number.MAX_SAFE_INTEGER,
-          });
+            parseOptionalWholeNumber(ctx.params.limit, { field: "limit", ...LIMIT }) ?? 20;
+          const before = parseOptionalWholeNumber(ctx.params.before, { field: "before", ...ID });
           const reports = this.outbox.list(limit, before);
           const last = reports.at(-1);
           return {
@@ -191,18 +192,14 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
       getReport: {
         params: {
           $$strict: true,
-          id: { type: "any" },
+          id: wholeNumberParam({ field: "id", ...ID }),
           format: { type: "enum", values: ["json", "html", "csv"], optional: true },
         },
         handler(
           this: UserStatsThis,
           ctx: Context<{ id: unknown; format?: "json" | "html" | "csv" }, Record<string, unknown>>,
         ): StoredReport | string {
-          const id = parseWholeNumber(ctx.params.id, {
-            field: "id",
-            min: 1,
-            max: Number.MAX_SAFE_INTEGER,
-          });
+          const id = parseWholeNumber(ctx.params.id, { field: "id", ...ID });
           const stored = this.outbox.get(id);
           if (stored === undefined) throw new ReportNotFoundError(id);
           if (ctx.params.format === "html") {

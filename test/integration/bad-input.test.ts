@@ -653,6 +653,23 @@ const lookupCases: Case[] = [
     type: "VALIDATION_ERROR",
     fields: [query.split("=")[0]!],
   })),
+  // Every bad parameter of a request is named in its one answer.
+  {
+    name: "GET /reports/abc in an unknown format",
+    method: "GET",
+    path: "/reports/abc?format=pdf",
+    status: 422,
+    type: "VALIDATION_ERROR",
+    fields: ["id", "format"],
+  },
+  {
+    name: "GET /reports with a bad limit and an unknown parameter",
+    method: "GET",
+    path: "/reports?limit=abc&colour=red",
+    status: 422,
+    type: "VALIDATION_ERROR",
+    fields: ["limit", "colour"],
+  },
   {
     name: "POST /report/send with a parameter it does not take",
     method: "POST",

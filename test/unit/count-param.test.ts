@@ -1,6 +1,7 @@
 import { Errors } from "moleculer";
 import { describe, expect, it } from "vitest";
-import { parseCount, parseWholeNumber } from "../../lib/count-param";
+import Validator from "fastest-validator";
+import { parseCount, parseWholeNumber, wholeNumberParam } from "../../lib/count-param";
 
 describe("parseCount", () => {
   it.each([
@@ -78,5 +79,27 @@ describe("parseWholeNumber", () => {
       field: "id",
       type,
     });
+  });
+});
+
+describe("wholeNumberParam", () => {
+  const check = new Validator().compile({
+    $$strict: true,
+    limit: wholeNumberParam({ field: "limit", min: 1, max: 200 }, { optional: true }),
+    id: wholeNumberParam({ field: "id", min: 1, max: 10 }),
+  });
+
+  it("passes a valid value, and a missing optional one", () => {
+    expect(check({ id: "3" })).toBe(true);
+    expect(check({ id: "3", limit: "200" })).toBe(true);
+  });
+
+  it("names every bad or missing parameter in one answer, with the whole-number wording", () => {
+    const problems = check({ limit: "1e1", colour: "red" }) as { field: string; type: string }[];
+    expect(problems.map(p => `${p.field} ${p.type}`).sort()).toEqual([
+      "id required",
+      "limit integer",
+      "undefined objectStrict",
+    ]);
   });
 });
