@@ -34,6 +34,11 @@ export const PAGES: readonly string[] = ["/", "/docs/"];
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
 
+/** Whether the gateway has 405 aliases for this method (the common ones; not TRACE, PROPFIND…). */
+export function hasMethodAliases(method: string): boolean {
+  return (METHODS as readonly string[]).includes(method);
+}
+
 /** The methods of each route path (HEAD with safe GETs), in a stable order. */
 function methodsByPath(): Map<string, string[]> {
   const byPath = new Map<string, string[]>();

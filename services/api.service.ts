@@ -25,7 +25,14 @@ import { projectRoot } from "../lib/paths";
 import { reportAnswer } from "../lib/report-answer";
 import { ReportCache, type ReportReply } from "../lib/report-cache";
 import { FixedWindowLimiter } from "../lib/rate-limit";
-import { allowedFor, API_ROUTES, headAliases, isWrite, wrongMethods } from "../lib/routes";
+import {
+  allowedFor,
+  API_ROUTES,
+  hasMethodAliases,
+  headAliases,
+  isWrite,
+  wrongMethods,
+} from "../lib/routes";
 import type { Job } from "../lib/job-store";
 import type { SubmitResult } from "./userevents.service";
 import type { SendReportResult, StatsDashboard } from "./userstats.service";
@@ -163,11 +170,17 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
               return;
             }
           }
-          // Any other method a route does not take (TRACE, PROPFIND…; the common ones also have
-          // 405 aliases) is 405 too, not a 404 as if the route did not exist.
+          // A method a route does not take is 405: the common ones by the routes' 405 aliases
+          // (after the CORS headers), any other (TRACE, PROPFIND…) here, instead of a 404 as if
+          // the route did not exist. Browsers send none of those, so they need no CORS headers.
           const allowed = allowedFor(urlPath);
           const method = (req.method ?? "").toUpperCase();
-          if (allowed.length > 0 && method !== "OPTIONS" && !allowed.includes(method)) {
+          if (
+            allowed.length > 0 &&
+            method !== "OPTIONS" &&
+            !hasMethodAliases(method) &&
+            !allowed.includes(method)
+          ) {
             res.setHeader("Allow", allowed.join(", "));
             next(new MethodNotAllowedError(method, allowed));
             return;

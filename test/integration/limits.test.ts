@@ -109,6 +109,14 @@ describe("limits", () => {
       headers: { Origin: "http://evil.example" },
     });
     expect(other.headers.get("access-control-allow-origin")).not.toBe("http://evil.example");
+
+    // An error a browser on that origin gets is readable there too: a wrong method's 405.
+    const wrong = await fetch(`${sys.baseUrl}/report`, {
+      method: "DELETE",
+      headers: { Origin: ORIGIN },
+    });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("access-control-allow-origin")).toBe(ORIGIN);
   });
 
   it("sends security headers on API answers and pages", async () => {
