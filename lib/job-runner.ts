@@ -34,6 +34,8 @@ export class JobRunner<M> {
   private readonly tasks = new Map<string, Promise<void>>();
   /** Jobs waiting to be started again after an unexpected error. */
   private readonly resuming = new Set<Promise<void>>();
+  /** Times each job was resumed after an unexpected error (for the backoff); gone once it ends. */
+  private readonly resumes = new Map<string, number>();
   private readonly abort = new AbortController();
 
   constructor(private readonly opts: JobRunnerOptions<M>) {
@@ -60,13 +62,20 @@ export class JobRunner<M> {
       .finally(() => {
         this.tasks.delete(job.id);
         if (crashed) this.resumeLater(job.id);
+        else this.resumes.delete(job.id);
       });
     this.tasks.set(job.id, task);
   }
 
-  /** Starts a job again from its stored progress after a while, unless the runner stops first. */
+  /**
+   * Starts a job again from its stored progress after a while, unless the runner stops first: the
+   * first wait is resumeAfterMs, each further one for the same job twice as long, up to a minute.
+   */
   private resumeLater(jobId: string): void {
-    const wait = this.opts.resumeAfterMs ?? 5000;
+    const first = this.opts.resumeAfterMs ?? 5000;
+    const times = (this.resumes.get(jobId) ?? 0) + 1;
+    this.resumes.set(jobId, times);
+    const wait = Math.min(first * 2 ** (times - 1), Math.max(first, 60_000));
     const resume = delay(wait, undefined, { signal: this.abort.signal })
       .then(() => {
         const job = this.opts.store.get(jobId);
@@ -123,6 +132,9 @@ export class JobRunner<M> {
           // The budget comes back when the chunk is settled, not when this loop gets to it: a job
           // waiting above for budget must not hold back what its own acknowledged chunks free.
           const sent = this.sendWithRetry(job, messages).finally(() => this.budget.release(count));
+          // A chunk behind the oldest may fail (its store write, say) while the loop waits for
+          // the oldest: handled here, so that it is no unhandled rejection; the loop still sees it.
+          sent.catch(() => undefined);
           inFlight.push({ end: next + count, sent });
           next += count;
         }

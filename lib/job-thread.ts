@@ -44,7 +44,8 @@ export type FromJobWorker =
 
 /**
  * How long stop() waits for the worker to finish its chunks in flight and close its connections
- * before ending it (within the 30 s the run scripts give a service to stop). Ending it loses nothing:
+ * before ending it (with moleculer's 15 s for requests in flight before it, within the 40 s
+ * scripts/services.sh gives a service to stop before SIGKILL). Ending it loses nothing:
  * progress is recorded only for acknowledged chunks, and jobs resume from it at next start.
  */
 const STOP_MS = 20_000;

@@ -57,16 +57,23 @@ async function main(): Promise<void> {
   // it at once, instead of after the start-up timeout.
   port.on("message", (message: ToJobWorker) => {
     if (message.type === "run") {
-      // Before it is started, the thread resumes every running job from the store anyway.
+      // Before it is started, the thread resumes every running job from the store anyway; once
+      // it stops, the store may be closed.
+      if (started === undefined || stopping !== undefined) return;
       const job = store.get(message.jobId);
-      if (job?.state === "running" && stopping === undefined) started?.runner.start(job);
+      if (job?.state === "running") started.runner.start(job);
       return;
     }
     stopping ??= (async () => {
       if (started === undefined) {
         // Nothing runs yet: the Kafka connection in progress ends with the thread.
-        store.close();
-        post({ type: "stopped" });
+        let failed: string | undefined;
+        try {
+          store.close();
+        } catch (err) {
+          failed = err instanceof Error ? err.message : String(err);
+        }
+        post({ type: "stopped", failed });
         return;
       }
       let failed: string | undefined;
