@@ -168,8 +168,9 @@ function fieldText(raw: unknown): string | null {
   let text: string;
   if (typeof raw === "string") {
     text = raw;
-    // A tab or line break between words stays a space; the others go.
-    if (INVISIBLE.test(text)) text = text.replace(INVISIBLE_ALL, c => (c.trim() === "" ? " " : ""));
+    // A tab or line break (U+0009–U+000D) between words stays a space; the others go.
+    if (INVISIBLE.test(text))
+      text = text.replace(INVISIBLE_ALL, c => (c <= "\r" && c >= "\t" ? " " : ""));
     text = text.trim();
   } else if (typeof raw === "number" && Number.isFinite(raw)) text = String(raw);
   else return null;

@@ -111,12 +111,6 @@ function offsetMinutes(offset: string): number {
   return sign * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6)));
 }
 
-/** True when the string is a date-time with an explicit offset that names a real instant. */
-export function isIsoDateTime(value: string): boolean {
-  const m = DATETIME.exec(value);
-  return m !== null && m[8] !== undefined && value.includes("T") && toUtcIso(value) !== undefined;
-}
-
 const validator = new Validator({ useNewCustomCheckerFunction: true });
 const optionalText = { type: "string", max: 200, optional: true, nullable: true } as const;
 const checkEvent = validator.compile({

@@ -18,8 +18,9 @@ start() {
   Install and start it:   apt-get install -y rabbitmq-server && rabbitmq-server -detached
   or, with Docker:        docker compose up -d rabbitmq"
   fi
-  say "rabbitmq is down: starting it (rabbitmq-server -detached)"
-  rabbitmq-server -detached
+  say "rabbitmq is down: starting it (rabbitmq-server -detached, port $RABBITMQ_PORT)"
+  # The broker's own variable for its AMQP port, so that it listens where this script waits.
+  RABBITMQ_NODE_PORT=$RABBITMQ_PORT rabbitmq-server -detached
   touch "$MARK"
   wait_until 90 "RabbitMQ on port $RABBITMQ_PORT" port_open "$RABBITMQ_PORT" || die "RabbitMQ did not start"
   # The port opens before the broker is fully booted; wait until it reports itself running.

@@ -40,6 +40,15 @@ function runningUserstats(): number | undefined {
   const text = read("userstats.pid");
   if (text === undefined || !/^[1-9][0-9]*$/.test(text)) return undefined;
   const pid = Number(text);
+  if (!fs.existsSync("/proc/self/stat")) {
+    // No /proc (macOS): whether the pid is alive is all there is to know, as scripts/lib.sh does.
+    try {
+      process.kill(pid, 0);
+      return pid;
+    } catch {
+      return undefined;
+    }
+  }
   const started = startTime(pid);
   if (started === undefined) return undefined;
   const recorded = read("userstats.started");

@@ -241,6 +241,12 @@ describe("normalizer.address with the generated tables", () => {
     ["right-to-left override", { city: "\u202eReno", state: "NV" }, us("Reno", "NV")],
     ["zero-width space and BOM", { city: "\ufeffRe\u200bno", state: "N\u200bV" }, us("Reno", "NV")],
     ["tab between words", { city: "Las\tVegas", state: "NV" }, us("Las Vegas", "NV")],
+    [
+      "BOM and soft hyphen inside a word",
+      { city: "Re\ufeffn\u00ado", state: "NV" },
+      us("Reno", "NV"),
+    ],
+    ["line break between words", { city: "Las\r\nVegas", state: "NV" }, us("Las Vegas", "NV")],
     ["lone surrogate", { city: "Reno\ud800", state: "NV" }, us("Reno", "NV")],
     [
       "nothing but invisible characters",
