@@ -76,11 +76,13 @@ function clientData(data: unknown): unknown {
       Object.entries(item as Record<string, unknown>).filter(([k]) => !INTERNAL_KEYS.has(k)),
     );
     if (kept.type !== "objectStrict" || typeof kept.actual !== "string") return [kept];
+    // What is known instead, when the route takes any parameter at all.
+    const expected = kept.expected === "" ? {} : { expected: kept.expected };
     return kept.actual.split(", ").map(name => ({
       type: "unknownParameter",
       field: name,
       message: `Unknown parameter '${name}'.`,
-      expected: kept.expected,
+      ...expected,
     }));
   });
 }

@@ -52,6 +52,17 @@ describe("toHttpError", () => {
     ]);
   });
 
+  it("names no expected parameters for a route that takes none", () => {
+    const e = toHttpError(
+      new Errors.ValidationError("Parameters validation error!", "VALIDATION_ERROR", [
+        { type: "objectStrict", message: "m", expected: "", actual: "to" },
+      ]),
+    );
+    expect(e.body.error.data).toEqual([
+      { type: "unknownParameter", field: "to", message: "Unknown parameter 'to'." },
+    ]);
+  });
+
   it.each([
     new Errors.ServiceNotFoundError({ action: "userevents.submit" }),
     new Errors.ServiceNotAvailableError({ action: "userevents.submit" }),
