@@ -14,12 +14,17 @@ export function invalidParameters(
     expected?: unknown;
   }[],
 ): Errors.ValidationError {
-  const fields = [...new Set(problems.map(p => p.field))];
   return new Errors.ValidationError(
-    `Invalid parameter${fields.length > 1 ? "s" : ""}: ${fields.join(", ")}`,
+    invalidParametersMessage(problems.map(p => p.field)),
     "VALIDATION_ERROR",
     problems,
   );
+}
+
+/** "Invalid parameter: a" / "Invalid parameters: a, b": the message of every 422 of the gateway. */
+export function invalidParametersMessage(fields: readonly string[]): string {
+  const named = [...new Set(fields)];
+  return `Invalid parameter${named.length > 1 ? "s" : ""}: ${named.join(", ")}`;
 }
 
 /** The number a parameter means, or a ValidationError (422) saying what is wrong with it. */

@@ -4,6 +4,7 @@
  * becomes 503 with Retry-After; an upstream of a service that refused (the mail server) 502 with its
  * type; anything else is a 500 that reveals no internals.
  */
+import { invalidParametersMessage } from "./count-param";
 
 export interface HttpError {
   status: number;
@@ -90,15 +91,10 @@ function clientData(data: unknown): unknown {
 /** The validator's own message says nothing; name the parameters instead, as every route does. */
 function clientMessage(message: string, data: unknown): string {
   if (message !== "Parameters validation error!" || !Array.isArray(data)) return message;
-  const fields = [
-    ...new Set(
-      data
-        .map(p => (p as { field?: unknown }).field)
-        .filter((f): f is string => typeof f === "string"),
-    ),
-  ];
-  if (fields.length === 0) return message;
-  return `Invalid parameter${fields.length > 1 ? "s" : ""}: ${fields.join(", ")}`;
+  const fields = data
+    .map(p => (p as { field?: unknown }).field)
+    .filter((f): f is string => typeof f === "string");
+  return fields.length === 0 ? message : invalidParametersMessage(fields);
 }
 
 /** The HTTP answer for an error; `internal` is true when it should be logged as a server fault. */
@@ -115,28 +111,16 @@ export function toHttpError(
 
   const parserError = type !== undefined ? BODY_PARSER_TYPES[type] : undefined;
   if (parserError !== undefined) {
+    const body: HttpError["body"] = {
+      error: { type: parserError.type, message: parserError.message },
+    };
     // A body too large says what the limit is (moleculer-web passes body-parser's error on
     // without it), and what to do about it.
     if (type === "entity.too.large" && opts.bodyLimitBytes !== undefined) {
-      return {
-        status: parserError.status,
-        headers: json,
-        body: {
-          error: {
-            type: parserError.type,
-            message: `The request body is larger than ${opts.bodyLimitBytes} bytes (HTTP_BODY_LIMIT_BYTES); send the events in smaller batches.`,
-            data: { limit: opts.bodyLimitBytes },
-          },
-        },
-        internal: false,
-      };
+      body.error.message = `The request body is larger than ${opts.bodyLimitBytes} bytes (HTTP_BODY_LIMIT_BYTES); send the events in smaller batches.`;
+      body.error.data = { limit: opts.bodyLimitBytes };
     }
-    return {
-      status: parserError.status,
-      headers: json,
-      body: { error: { type: parserError.type, message: parserError.message } },
-      internal: false,
-    };
+    return { status: parserError.status, headers: json, body, internal: false };
   }
 
   // moleculer-web's own 503 (an action whose service never registered) carries no type.
