@@ -13,10 +13,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** True when something accepts TCP connections on 127.0.0.1:port. */
-export function portOpen(port: number): Promise<boolean> {
+/** True when something accepts TCP connections on host:port (127.0.0.1 unless given). */
+export function portOpen(port: number, host = "127.0.0.1"): Promise<boolean> {
   return new Promise(resolve => {
-    const socket = net.connect(port, "127.0.0.1");
+    const socket = net.connect(port, host);
+    socket.setTimeout(5000, () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.once("connect", () => {
       socket.destroy();
       resolve(true);

@@ -5,16 +5,14 @@
  * and writes docs/BENCHMARKS.md. Starts what it needs (Kafka if not running; the three services as
  * processes, isolated from `make up`) and stops what it started. Bounded: every wait has a deadline.
  */
-import { execFile, fork } from "node:child_process";
+import { fork } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { loadConfig } from "../lib/config";
 import { createUserEventGenerator } from "../lib/generator";
-import { portOpen } from "../lib/net";
 import { projectRoot } from "../lib/paths";
 import { usPlaces } from "../lib/places";
 import { userEventCodec } from "../lib/user-event";
@@ -29,15 +27,16 @@ import {
 } from "./bench/measure";
 import {
   cpuSeconds,
+  ensureBrokers,
   findProcess,
   freePort,
   SERVICES,
   startBenchSystem,
+  stopStartedKafka,
   type BenchSystem,
   type ServiceName,
 } from "./bench/system";
 
-const run = promisify(execFile);
 const quick = process.argv.includes("--quick");
 const root = projectRoot();
 
@@ -168,10 +167,7 @@ interface Results {
 
 async function main(): Promise<void> {
   log(`plan: ${JSON.stringify(PLAN)}${quick ? " (quick)" : ""}`);
-  const startedKafka = !(await portOpen(9092));
-  if (startedKafka) await run("scripts/kafka.sh", ["start"], { cwd: root, timeout: 300_000 });
-  if (!(await portOpen(5672)))
-    await run("scripts/rabbitmq.sh", ["start"], { cwd: root, timeout: 300_000 });
+  const { kafkaBrokers, startedKafka } = await ensureBrokers();
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-bench-files-"));
   let sys: BenchSystem | undefined;
@@ -192,7 +188,7 @@ async function main(): Promise<void> {
     const baselineRuns: number[] = [];
     for (let k = 0; k < INGEST_RUNS; k++) {
       const b = await kafkaBaseline({
-        brokers: ["127.0.0.1:9092"],
+        brokers: kafkaBrokers,
         messages,
         partitions: 3,
         batch: 5000,
@@ -352,10 +348,7 @@ async function main(): Promise<void> {
   } finally {
     bare?.stop();
     await sys?.stop().catch(err => log(`stopping the services failed: ${String(err)}`));
-    if (startedKafka)
-      await run("scripts/kafka.sh", ["stop"], { cwd: root, timeout: 120_000 }).catch(
-        () => undefined,
-      );
+    if (startedKafka) await stopStartedKafka(kafkaBrokers).catch(() => undefined);
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

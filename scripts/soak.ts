@@ -6,20 +6,22 @@
  * and error log lines every 5 s; at the end checks that every event of every job was counted exactly
  * once, and writes the figures to docs/RELIABILITY.md. Starts Kafka if needed; stops what it started.
  */
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { parseArgs, promisify } from "node:util";
+import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import Database from "better-sqlite3";
-import { portOpen } from "../lib/net";
-import { projectRoot } from "../lib/paths";
-import { SERVICES, startBenchSystem, type BenchSystem, type ServiceName } from "./bench/system";
+import {
+  ensureBrokers,
+  SERVICES,
+  startBenchSystem,
+  stopStartedKafka,
+  type BenchSystem,
+  type ServiceName,
+} from "./bench/system";
 import { machine, updateSection } from "./reliability";
 
-const run = promisify(execFile);
-const root = projectRoot();
 const log = (m: string): void =>
   console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${m}`);
 
@@ -49,10 +51,7 @@ async function main(): Promise<void> {
   if (!(seconds > 0) || !(rate > 0))
     throw new Error("--minutes/--seconds and --rate must be positive numbers");
 
-  const startedKafka = !(await portOpen(9092));
-  if (startedKafka) await run("scripts/kafka.sh", ["start"], { cwd: root, timeout: 300_000 });
-  if (!(await portOpen(5672)))
-    await run("scripts/rabbitmq.sh", ["start"], { cwd: root, timeout: 300_000 });
+  const { kafkaBrokers, startedKafka } = await ensureBrokers();
   log(`starting the services; then ${seconds} s at ~${rate} requests/s`);
   const sys = await startBenchSystem({ SEED: `soak-${Date.now()}`, LOG_LEVEL: "info" });
   const samples: Sample[] = [];
@@ -156,10 +155,7 @@ async function main(): Promise<void> {
     // Also when the load failed: a sampler left running would keep asking stopped services.
     clearInterval(sampler);
     await sys.stop().catch(err => log(`stopping the services failed: ${String(err)}`));
-    if (startedKafka)
-      await run("scripts/kafka.sh", ["stop"], { cwd: root, timeout: 120_000 }).catch(
-        () => undefined,
-      );
+    if (startedKafka) await stopStartedKafka(kafkaBrokers).catch(() => undefined);
   }
 }
 

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "../../lib/net";
+import { freePort, portOpen } from "../../lib/net";
 import { projectRoot } from "../../lib/paths";
 
 export { freePort };
@@ -63,6 +63,77 @@ export async function isolatedEnv(
     ...extraEnv,
   };
   return { id, runDir, baseUrl: `http://127.0.0.1:${port}`, env };
+}
+
+const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/**
+ * Where the brokers are, as scripts/lib.sh sees them for `make up`: `KAFKA_BROKERS` and `AMQP_URL`,
+ * which follow `KAFKA_PORT` and `RABBITMQ_PORT` unless set themselves.
+ */
+export function brokerAddresses(env: NodeJS.ProcessEnv = process.env): {
+  kafkaBrokers: string[];
+  amqpUrl: string;
+} {
+  const kafkaPort = env.KAFKA_PORT || "9092";
+  const rabbitPort = env.RABBITMQ_PORT || "5672";
+  return {
+    kafkaBrokers: (env.KAFKA_BROKERS || `127.0.0.1:${kafkaPort}`).split(",").map(b => b.trim()),
+    amqpUrl: env.AMQP_URL || `amqp://guest:guest@127.0.0.1:${rabbitPort}`,
+  };
+}
+
+/**
+ * Makes sure the brokers answer: a local one that does not is started by the project's scripts
+ * on the port it is looked for on; a remote one that does not is an error. The addresses are
+ * exported to the environment, so that the services started next use the same brokers. Returns
+ * whether Kafka was started here (and is to be stopped at the end).
+ */
+export async function ensureBrokers(): Promise<{ kafkaBrokers: string[]; startedKafka: boolean }> {
+  const { kafkaBrokers, amqpUrl } = brokerAddresses();
+  process.env.KAFKA_BROKERS = kafkaBrokers.join(",");
+  process.env.AMQP_URL = amqpUrl;
+  const [kafkaHost, kafkaPort] = splitHostPort(kafkaBrokers[0] ?? "");
+  const amqp = new URL(amqpUrl);
+  const rabbitHost = amqp.hostname;
+  const rabbitPort = amqp.port || "5672";
+  const start = async (
+    what: string,
+    host: string,
+    port: string,
+    script: string,
+    portVar: string,
+  ) => {
+    if (await portOpen(Number(port), host)) return false;
+    if (!LOCAL_HOSTS.has(host))
+      throw new Error(
+        `${what} does not answer at ${host}:${port}, and only a local one is started here`,
+      );
+    await run(`scripts/${script}`, ["start"], {
+      cwd: projectRoot(),
+      env: { ...process.env, [portVar]: port },
+      timeout: 300_000,
+    });
+    return true;
+  };
+  const startedKafka = await start("Kafka", kafkaHost, kafkaPort, "kafka.sh", "KAFKA_PORT");
+  await start("RabbitMQ", rabbitHost, rabbitPort, "rabbitmq.sh", "RABBITMQ_PORT");
+  return { kafkaBrokers, startedKafka };
+}
+
+/** Stops the local Kafka that ensureBrokers started. */
+export async function stopStartedKafka(kafkaBrokers: string[]): Promise<void> {
+  const [, port] = splitHostPort(kafkaBrokers[0] ?? "");
+  await run("scripts/kafka.sh", ["stop"], {
+    cwd: projectRoot(),
+    env: { ...process.env, KAFKA_PORT: port },
+    timeout: 120_000,
+  });
+}
+
+function splitHostPort(address: string): [string, string] {
+  const at = address.lastIndexOf(":");
+  return [address.slice(0, at), address.slice(at + 1)];
 }
 
 /** Starts the services (scripts/services.sh) with their own namespace, topic, group, port and data. */

@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { projectRoot } from "../../lib/paths";
 import { waitFor } from "../../lib/retry";
+import { brokerAddresses } from "../../scripts/bench/system";
 import { tempDir } from "../helpers/tmp";
 
 const run = promisify(execFile);
@@ -107,5 +108,25 @@ describe("scripts/lib.sh broker addresses", () => {
     expect(
       await addresses({ KAFKA_PORT: "19092", KAFKA_BROKERS: "kafka:9092", AMQP_URL: "amqp://mq" }),
     ).toEqual(["kafka:9092", "amqp://mq"]);
+  });
+});
+
+// npm run bench / npm run soak start no shell: they must find the brokers where `make up` puts them.
+describe("the benchmark's brokers", () => {
+  const cases: Record<string, string>[] = [
+    {},
+    { KAFKA_PORT: "19092", RABBITMQ_PORT: "15672" },
+    { KAFKA_BROKERS: "10.0.0.5:9094,10.0.0.6:9094", KAFKA_PORT: "19092" },
+    { AMQP_URL: "amqp://u:p@mq.example:5673", RABBITMQ_PORT: "15672" },
+  ];
+  it.each(cases)("are those scripts/lib.sh exports for %o", async vars => {
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...vars };
+    const { stdout } = await run(
+      "bash",
+      ["-c", 'source scripts/lib.sh; printf "%s\\n%s" "$KAFKA_BROKERS" "$AMQP_URL"'],
+      { cwd: projectRoot(), env },
+    );
+    const [kafka, amqp] = stdout.split("\n");
+    expect(brokerAddresses(env)).toEqual({ kafkaBrokers: kafka?.split(","), amqpUrl: amqp });
   });
 });
