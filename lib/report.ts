@@ -144,8 +144,9 @@ export function renderReportText(
   }
   lines.push(
     "",
-    `${label.padEnd(width)}  ${"Users".padStart(9)}  Share`,
-    `${"-".repeat(width)}  ${"-".repeat(9)}  -----`,
+    // The share column is "100.0%" wide: its heading and rule are right-aligned to it.
+    `${label.padEnd(width)}  ${"Users".padStart(9)}  ${"Share".padStart(6)}`,
+    `${"-".repeat(width)}  ${"-".repeat(9)}  ${"-".repeat(6)}`,
     ...shown.map(
       ([k, n]) => `${k.padEnd(width)}  ${n.toLocaleString("en-US").padStart(9)}  ${pct(n)}%`,
     ),

@@ -63,6 +63,14 @@ describe("report", () => {
     expect(text).toMatch(/\(1 more\)\s+10\s+16\.7%/);
   });
 
+  it("lines the columns up: heading, rule and every row end at the same place", () => {
+    const text = renderReportText(buildReport(source, { by: "city" }, now), { rows: 2 });
+    const table = text.slice(text.indexOf("City")).trimEnd().split("\n");
+    expect(table).toHaveLength(5);
+    expect(new Set(table.map(l => l.length)).size).toBe(1);
+    expect(table[1]).toMatch(/^-+ {2}-+ {2}-+$/);
+  });
+
   it("says which window the report covers", () => {
     const text = renderReportText(
       buildReport(source, { by: "city", from: "2026-11-01T00:00:00.000Z" }, now),
