@@ -176,12 +176,14 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
           const limit =
             parseOptionalWholeNumber(ctx.params.limit, { field: "limit", ...LIMIT }) ?? 20;
           const before = parseOptionalWholeNumber(ctx.params.before, { field: "before", ...ID });
-          const reports = this.outbox.list(limit, before);
+          // One more than asked tells whether a next page exists: no link to an empty page.
+          const page = this.outbox.list(limit + 1, before);
+          const reports = page.slice(0, limit);
           const last = reports.at(-1);
           return {
             reports,
             next:
-              reports.length === limit && last !== undefined
+              page.length > limit && last !== undefined
                 ? `/reports?before=${last.id}&limit=${limit}`
                 : null,
           };

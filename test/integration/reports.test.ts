@@ -104,6 +104,26 @@ describe("report emails", () => {
     expect((await http(sys.baseUrl, "/reports/abc")).status).toBe(422);
   });
 
+  it("pages through the history by its next links, each report once, with no empty last page", async () => {
+    await http(sys.baseUrl, "/report/send", { method: "POST" });
+    const all = (
+      (await http(sys.baseUrl, "/reports?limit=200")).body as { reports: ReportRecord[] }
+    ).reports;
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    const seen: number[] = [];
+    let next: string | null = "/reports?limit=1";
+    while (next !== null) {
+      const page = (await http(sys.baseUrl, next)).body as {
+        reports: ReportRecord[];
+        next: string | null;
+      };
+      expect(page.reports).toHaveLength(1);
+      seen.push(...page.reports.map(r => r.id));
+      next = page.next;
+    }
+    expect(seen).toEqual(all.map(r => r.id));
+  });
+
   it("delivers a report once SMTP is back after an outage at report time, exactly once", async () => {
     smtp.refusing = true;
     const queued = await sendPending();
