@@ -18,6 +18,8 @@ const py = (v: string | number | null | undefined): string =>
       ? String(v)
       : `'${String(v).replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 
+const USAGE = "usage: npm run sample -- <file> [--rows <n>] [--dirty <0..1>] [--seed <text>]";
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
   ].filter(p => p !== undefined);
   if (file === undefined || problems.length > 0) {
     for (const problem of problems) console.error(`error: ${problem}`);
-    console.error("usage: npm run sample -- <file> [--rows <n>] [--dirty <0..1>] [--seed <text>]");
+    console.error(USAGE);
     process.exit(2);
   }
   const generator = createUserEventGenerator(usPlaces(), { dirtyShare: dirty });
@@ -68,7 +70,11 @@ async function main(): Promise<void> {
   console.log(`Wrote ${rows} rows to ${file} (about ${Math.round(dirty * 100)} % messy).`);
 }
 
+// A bad option or a file that cannot be written ends with one line saying so, not an error dump.
 main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
+  const code = (err as { code?: unknown }).code;
+  const badOption = typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
+  console.error(`sample: ${err instanceof Error ? err.message : String(err)}`);
+  if (badOption) console.error(USAGE);
+  process.exit(badOption ? 2 : 1);
 });
