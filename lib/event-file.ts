@@ -73,9 +73,32 @@ export function csvRowToEvent(row: Record<string, string>): unknown {
       datetime: row.datetime ?? row.inserted_at,
     };
   }
-  throw new Error(
-    "the CSV header must be id,address,inserted_at or id,city,state,country,postCode,datetime",
-  );
+  throw new EventFileError(CSV_HEADERS);
+}
+
+const CSV_HEADERS =
+  "the CSV header must be id,address,inserted_at or id,city,state,country,postCode,datetime";
+
+/** The file as a whole cannot be read as events (a CSV header that names no known columns, say). */
+export class EventFileError extends Error {
+  override name = "EventFileError";
+}
+
+/** The header of a CSV file, checked once: a file with another header stops at it, not at each row. */
+function csvHeader(header: string[]): string[] {
+  const trimmed = header.map(h => h.trim());
+  const names = new Set(trimmed);
+  const known =
+    names.has("id") &&
+    ((names.has("address") && (names.has("inserted_at") || names.has("datetime"))) ||
+      names.has("city"));
+  if (!known) {
+    const got = header.join(",");
+    throw new EventFileError(
+      `${CSV_HEADERS}; line 1 is ${JSON.stringify(got.length > 120 ? `${got.slice(0, 120)}…` : got)}`,
+    );
+  }
+  return trimmed;
 }
 
 /** Streams the records of a file; `onBytes` reports progress in bytes read. */
@@ -107,7 +130,7 @@ export async function* readEventFile(
   let next = 0;
   const parser = stream.pipe(
     parse({
-      columns: true,
+      columns: csvHeader,
       bom: true,
       info: true,
       raw: true,

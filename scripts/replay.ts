@@ -11,7 +11,7 @@
 import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { SingleBar, Presets } from "cli-progress";
-import { formatOf, type FileFormat } from "../lib/event-file";
+import { EventFileError, formatOf, type FileFormat } from "../lib/event-file";
 import { replayFile, ReplayError } from "../lib/replay";
 
 const USAGE =
@@ -75,15 +75,34 @@ async function main(): Promise<void> {
       format:
         "replay |{bar}| {percentage}% | {read} rows, {accepted} accepted, {rejected} rejected | {rate} ev/s{note}",
       hideCursor: true,
-      // Ctrl-C: the bar stops and the cursor comes back.
-      gracefulExit: true,
+      // Into a file or a pipe (CI, `| tee`): a line every 5 s instead of a bar that redraws.
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
     },
     Presets.shades_classic,
   );
   const started = Date.now();
   // Every rejected row goes to the --rejected file as soon as it is known (one JSON per line).
-  const rejectedFd = values.rejected === undefined ? undefined : fs.openSync(values.rejected, "w");
+  let rejectedFd: number | undefined;
+  try {
+    if (values.rejected !== undefined) rejectedFd = fs.openSync(values.rejected, "w");
+  } catch (err) {
+    fail(`cannot write --rejected ${values.rejected}: ${(err as Error).message}`);
+  }
   bar.start(size, 0, { read: 0, accepted: 0, rejected: 0, rate: 0, note: "" });
+  // Ctrl-C (or SIGTERM) ends the replay where it is, with the cursor back and what was done so far.
+  let accepted = 0;
+  const interrupted = (signal: NodeJS.Signals): void => {
+    bar.stop();
+    if (rejectedFd !== undefined) fs.closeSync(rejectedFd);
+    console.error(
+      `\nreplay interrupted (${signal}): ${accepted} events accepted so far; sending the file ` +
+        "again is harmless, events already stored change no count.",
+    );
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   try {
     const summary = await replayFile({
       file,
@@ -96,18 +115,22 @@ async function main(): Promise<void> {
           ? undefined
           : r => fs.writeSync(rejectedFd, `${JSON.stringify(r)}\n`),
       // A wait for the system shows on the bar until the next batch goes through.
-      onRetry: r =>
-        bar.update({
-          note: ` | ${r.reason}${r.status === undefined ? "" : ` (${r.status})`}, retrying in ${Math.ceil(r.waitMs / 1000)} s`,
-        }),
-      onProgress: p =>
+      // Without a terminal, each wait is a line of its own (the bar's lines come every 5 s).
+      onRetry: r => {
+        const note = `${values.url} ${r.reason}${r.status === undefined ? "" : ` (${r.status})`}, retrying in ${Math.ceil(r.waitMs / 1000)} s`;
+        bar.update({ note: ` | ${note}` });
+        if (process.stderr.isTTY !== true) console.error(`replay: ${note}`);
+      },
+      onProgress: p => {
+        accepted = p.accepted;
         bar.update(Math.min(p.bytesRead, size), {
           read: p.read,
           accepted: p.accepted,
           rejected: p.rejected,
           rate: Math.round(p.accepted / Math.max((Date.now() - started) / 1000, 0.001)),
           note: "",
-        }),
+        });
+      },
     });
     bar.stop();
     console.log(
@@ -127,7 +150,7 @@ async function main(): Promise<void> {
       console.log(`Every rejected row (${summary.rejected}) written to ${values.rejected}.`);
   } catch (err) {
     bar.stop();
-    if (err instanceof ReplayError) {
+    if (err instanceof ReplayError || err instanceof EventFileError) {
       console.error(`\nreplay stopped: ${err.message}`);
       process.exit(1);
     }

@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { formatOf, readEventFile, type FileRecord } from "../../lib/event-file";
+import { EventFileError, formatOf, readEventFile, type FileRecord } from "../../lib/event-file";
 import { tempDir } from "../helpers/tmp";
 
 const tmp = tempDir();
@@ -109,9 +109,26 @@ describe("readEventFile", () => {
     ]);
   });
 
-  it("refuses a CSV with an unknown header, row by row", async () => {
-    const records = await readAll("other.csv", "name,age\nann,3\n");
-    expect(records[0]?.error).toMatch(/header/);
+  it("refuses a CSV with an unknown header as a whole, at its first line", async () => {
+    await expect(readAll("other.csv", "name,age\nann,3\n")).rejects.toThrow(EventFileError);
+    await expect(readAll("other.csv", "name,age\nann,3\n")).rejects.toThrow(
+      /the CSV header must be .*; line 1 is "name,age"/,
+    );
+    // An address column without a time column is not enough either.
+    await expect(readAll("no-time.csv", "id,address\nx,{}\n")).rejects.toThrow(EventFileError);
+  });
+
+  it("takes header names with spaces around them", async () => {
+    const records = await readAll(
+      "spaced.csv",
+      ` id , address , inserted_at\nu1,"{'city': 'Reno'}",2019-05-07 17:33:20\n`,
+    );
+    expect(records).toEqual([
+      {
+        line: 2,
+        event: { id: "u1", address: { city: "Reno" }, datetime: "2019-05-07 17:33:20" },
+      },
+    ]);
   });
 
   it("reads NDJSON, skipping blank lines and reporting lines that are not JSON", async () => {

@@ -1,6 +1,6 @@
 // replayFile against a real file and a real local HTTP peer standing in for POST /events (the
 // replay through the real system is in test/integration/messy-data.test.ts).
-import { execFile } from "node:child_process";
+import { execFile, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -62,8 +62,8 @@ const events = (n: number): string[] =>
 describe("replayFile", () => {
   it("keeps the first rejected rows by line in its summary and hands every one to onRejection", async () => {
     const file = write("bad.csv", [
-      "name,age",
-      ...Array.from({ length: 250 }, (_, i) => `n${i},1`),
+      "id,address,inserted_at",
+      ...Array.from({ length: 250 }, (_, i) => `n${i},not an address,2019-05-07 17:33:20`),
     ]);
     const seen: RowError[] = [];
     const summary = await replayFile({ file, url, onRejection: r => seen.push(r) });
@@ -135,17 +135,23 @@ describe("replayFile", () => {
 });
 
 describe("npm run replay", () => {
-  const replay = (...args: string[]) =>
-    new Promise<{ code: number | null; stderr: string }>(resolve => {
-      const child = execFile(
-        process.execPath,
-        ["--import", "tsx", path.join(projectRoot(), "scripts/replay.ts"), ...args],
-        { cwd: projectRoot() },
-      );
-      let stderr = "";
-      child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("close", code => resolve({ code, stderr }));
+  /** The script as a process whose output is a pipe, not a terminal; `onStderr` sees what it says. */
+  const start = (args: string[], onStderr?: (text: string, child: ChildProcess) => void) => {
+    const child = execFile(
+      process.execPath,
+      ["--import", "tsx", path.join(projectRoot(), "scripts/replay.ts"), ...args],
+      { cwd: projectRoot() },
+    );
+    let stderr = "";
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      onStderr?.(stderr, child);
     });
+    return new Promise<{ code: number | null; signal: string | null; stderr: string }>(resolve =>
+      child.on("close", (code, signal) => resolve({ code, signal, stderr })),
+    );
+  };
+  const replay = (...args: string[]) => start(args);
 
   it.each([
     [["--bogus", "x.ndjson"], /Unknown option '--bogus'/],
@@ -153,6 +159,10 @@ describe("npm run replay", () => {
     [["--rate", "-5", "x.ndjson"], /'--rate' argument is ambiguous/],
     [["--rate=-5", "package.json"], /--rate must be a positive number/],
     [[], /give exactly one file/],
+    [
+      ["package.json", "--rejected", "/nonexistent/dir/r.ndjson"],
+      /cannot write --rejected .*ENOENT/,
+    ],
   ])("answers %j with what is wrong and the usage, without a stack trace", async (args, why) => {
     const { code, stderr } = await replay(...args);
     expect(code).toBe(2);
@@ -160,5 +170,40 @@ describe("npm run replay", () => {
     expect(stderr).toMatch(why);
     expect(stderr).toContain("usage: npm run replay --");
     expect(stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it("stops at a CSV header it does not know, sending nothing, instead of rejecting every row", async () => {
+    const file = write("other-header.csv", ["foo,bar,baz", "1,2,3", "4,5,6"]);
+    const before = posts.length;
+    const { code, stderr } = await replay(file, "--url", url);
+    expect(code).toBe(1);
+    expect(stderr).toContain("replay stopped: the CSV header must be id,address,inserted_at");
+    expect(stderr).toContain('line 1 is "foo,bar,baz"');
+    expect(posts.length).toBe(before);
+  });
+
+  it("says each wait for a busy gateway on a line of its own when its output is not a terminal", async () => {
+    busy = 1;
+    const { code, stderr } = await replay(write("busy.ndjson", events(3)), "--url", url);
+    expect(code).toBe(0);
+    expect(stderr).toContain(`replay: ${url} rate limited (429), retrying in 1 s`);
+  });
+
+  it("ends at once on SIGTERM, saying how far it got", async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    let signalled = false;
+    const { code, stderr } = await start(
+      [write("stopped.ndjson", events(3)), "--url", closed],
+      (text, child) => {
+        // Waiting for the unreachable gateway (the first wait is 0.5 s, the next ones longer).
+        if (!signalled && text.includes("unreachable, retrying")) {
+          signalled = true;
+          child.kill("SIGTERM");
+        }
+      },
+    );
+    expect(code).toBe(143);
+    expect(stderr).toMatch(/replay interrupted \(SIGTERM\): 0 events accepted so far/);
+    expect(stderr).not.toContain("replay stopped: cannot reach");
   });
 });
