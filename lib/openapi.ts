@@ -514,7 +514,7 @@ export function buildOpenApi(server: string): Record<string, unknown> {
               }),
             },
             "422": errorResponse(
-              "A query parameter: this request takes none.",
+              "A query parameter or a body: this request takes neither.",
               validation("to", "unknownParameter", "Unknown parameter 'to'."),
             ),
             "429": tooMany,

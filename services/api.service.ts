@@ -16,6 +16,7 @@ import {
   UnsupportedMediaTypeError,
 } from "../lib/errors";
 import { Admission } from "../lib/admission";
+import { invalidParameters } from "../lib/count-param";
 import type { CheckResult } from "../lib/health";
 import { clientErrorResponse, toHttpError } from "../lib/http-errors";
 import { listenFailsToCallback } from "../lib/net";
@@ -91,6 +92,12 @@ const CONNECTIONS_CHECK_MS = 1000;
 /** Reports over a time window asked of userstats at once, and more waiting at the gateway. */
 const WINDOWS_RUNNING = 2;
 const WINDOWS_WAITING = 8;
+
+/** Whether a request carries a body (an empty one, `Content-Length: 0`, is none). */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+}
 
 /** Sets the HTTP status of answers whose status depends on the result. */
 function statusOf(action: string | undefined, data: unknown): number | undefined {
@@ -286,10 +293,21 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
           onBeforeCall(
             ctx: Context<unknown, Meta>,
             _route: unknown,
-            req: { $action?: { name: string } },
+            req: IncomingMessage & { $action?: { name: string } },
           ) {
             // userstats may then answer the report as ready-made JSON text (see its report action).
             if (req.$action?.name === "api.report") ctx.meta.jsonText = true;
+            // No route here takes a body (POST /report/send sends to REPORT_TO): one ({"to": …}) is
+            // refused, not silently ignored.
+            if (req.method === "POST" && hasBody(req)) {
+              throw invalidParameters([
+                {
+                  field: "body",
+                  type: "forbidden",
+                  message: `${req.method} ${(req.url ?? "").split("?")[0]} takes no body.`,
+                },
+              ]);
+            }
           },
           onAfterCall(
             ctx: Context<unknown, Meta>,

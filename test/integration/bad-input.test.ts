@@ -678,6 +678,20 @@ const lookupCases: Case[] = [
     type: "VALIDATION_ERROR",
     fields: ["to"],
   },
+  ...[
+    ["a JSON body", { "Content-Type": "application/json" }, '{"to":"someone@example.com"}'],
+    ["a body that is not JSON", { "Content-Type": "application/json" }, "{"],
+    ["a text body", { "Content-Type": "text/plain" }, "now please"],
+  ].map(([what, headers, body]): Case => ({
+    name: `POST /report/send with ${what as string} (it takes none)`,
+    method: "POST",
+    path: "/report/send",
+    headers: headers as Record<string, string>,
+    body: body as string,
+    status: 422,
+    type: "VALIDATION_ERROR",
+    fields: ["body"],
+  })),
   {
     name: "GET /reports/1?format=pdf",
     method: "GET",
