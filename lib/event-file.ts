@@ -10,6 +10,7 @@
 import fs from "node:fs";
 import readline from "node:readline";
 import { parse } from "csv-parse";
+import { parse as parseSync } from "csv-parse/sync";
 import { parsePyLiteral } from "./py-literal";
 import { toUtcIso } from "./user-event";
 
@@ -101,6 +102,43 @@ function csvHeader(header: string[]): string[] {
   return trimmed;
 }
 
+/**
+ * The records of a CSV row that could not be read, given its lines from `line` on. A row of one
+ * line is one error. A row of several lines is most often a quote opened and never closed, which
+ * took the lines after it into the same row: the first line is the broken one, and each line after
+ * it is read again on its own, so that good rows are not lost with their broken neighbour.
+ */
+function brokenRow(lines: string[], line: number, reason: string, header: string[]): FileRecord[] {
+  if (lines.length === 1) return [{ line, error: reason }];
+  return [
+    {
+      line,
+      error: `${reason} (lines ${line}–${line + lines.length - 1} read as one row: a quote opened on line ${line} is not closed on it; the lines after it are read on their own)`,
+    },
+    ...lines
+      .slice(1)
+      .flatMap((text, k) => (text.trim() === "" ? [] : [rowAlone(text, line + 1 + k, header)])),
+  ];
+}
+
+/** One line of a CSV file read on its own, with the file's header. */
+function rowAlone(text: string, line: number, header: string[]): FileRecord {
+  let rows: Record<string, string>[];
+  try {
+    rows = parseSync(text, { columns: header, relax_quotes: true, trim: false });
+  } catch (err) {
+    return {
+      line,
+      error: `unreadable CSV row: ${(err as Error).message.replace(/ on line 1$/, "")}`,
+    };
+  }
+  try {
+    return { line, event: csvRowToEvent(rows[0] ?? {}) };
+  } catch (err) {
+    return { line, error: (err as Error).message };
+  }
+}
+
 /** Streams the records of a file; `onBytes` reports progress in bytes read. */
 export async function* readEventFile(
   file: string,
@@ -128,9 +166,10 @@ export async function* readEventFile(
   // Unreadable rows, in file order, not yet handed out (a queue: `next` is its head).
   let skipped: FileRecord[] = [];
   let next = 0;
+  let header: string[] = [];
   const parser = stream.pipe(
     parse({
-      columns: csvHeader,
+      columns: (names: string[]) => (header = csvHeader(names)),
       bom: true,
       info: true,
       raw: true,
@@ -146,11 +185,14 @@ export async function* readEventFile(
   // pipe() does not pass on a read error (a directory, a file removed meanwhile): the loop below
   // ends with it instead of the process.
   stream.on("error", err => parser.destroy(err));
-  parser.on("skip", (err: Error & { lines?: number }) => {
-    const line = err.lines ?? 0;
+  parser.on("skip", (err: Error & { lines?: number; raw?: string }) => {
+    // The lines the parser read as this one row (raw also holds blank lines skipped before it).
+    const own = (err.raw ?? "").replace(/^(?:\r?\n)+/, "").replace(/\r?\n$/, "");
+    const lines = own.split(/\r?\n/);
+    const line = (err.lines ?? 0) - (lines.length - 1);
     // csv-parse may report one row twice in a row (two stray quotes): one record per row.
-    if (skipped.at(-1)?.line === line) return;
-    skipped.push({ line, error: `unreadable CSV row: ${err.message}` });
+    if (skipped.some(r => r.line === line)) return;
+    skipped.push(...brokenRow(lines, line, `unreadable CSV row: ${err.message}`, header));
   });
   for await (const item of parser as AsyncIterable<{
     record: Record<string, string>;
@@ -168,11 +210,15 @@ export async function* readEventFile(
       skipped = [];
       next = 0;
     }
+    let records: FileRecord[];
     try {
-      yield { line, event: csvRowToEvent(item.record) };
+      records = [{ line, event: csvRowToEvent(item.record) }];
     } catch (err) {
-      yield { line, error: (err as Error).message };
+      // A row of several lines that is no event: most likely a quote left open (it took the lines
+      // after it into one of its cells), so the lines after the first are read again on their own.
+      records = brokenRow(own.split(/\r?\n/), line, (err as Error).message, header);
     }
+    yield* records;
   }
   while (next < skipped.length) yield skipped[next++] as FileRecord;
 }

@@ -77,6 +77,41 @@ describe("readEventFile", () => {
     for (const r of bad) expect(r.error).toMatch(/Python dict/);
   });
 
+  it("reads the rows after a quote that is never closed again on their own, losing none", async () => {
+    const row = (id: string, city: string) => `${id},"{'city': '${city}'}",2019-05-07 17:33:20`;
+    const csv = [
+      "id,address,inserted_at",
+      row("a1", "Ok"),
+      `not,a,valid,line,"unterminated`,
+      row("a2", "Next"),
+      row("a3", "After"),
+      `a4,"{'city': 'Open at the end}",2019-05-07 17:33:20`,
+      row("a5", "Swallowed"),
+      "",
+      row("a6", "Fine"),
+      // Never closed until the end of the file.
+      `a7,"{'city': 'Unclosed'},2019-05-07 17:33:20`,
+      row("a8", "Last"),
+    ].join("\n");
+    const records = await readAll("unclosed.csv", csv + "\n");
+    expect(
+      records.map(r => [r.line, r.event === undefined ? "error" : (r.event as { id: string }).id]),
+    ).toEqual([
+      [2, "a1"],
+      [3, "error"],
+      [4, "a2"],
+      [5, "a3"],
+      [6, "error"],
+      [7, "a5"],
+      [9, "a6"],
+      [10, "error"],
+      [11, "a8"],
+    ]);
+    expect(records[1]?.error).toMatch(
+      /^unreadable CSV row: .*\(lines 3–4 read as one row: a quote opened on line 3 is not closed on it; the lines after it are read on their own\)$/,
+    );
+  });
+
   it("names the inserted_at column when its value is missing or no date-time", async () => {
     const csv = [
       "id,address,inserted_at",
