@@ -58,8 +58,9 @@ test-unit: build ## Unit tests only (no brokers; the dashboard page test install
 test-integration: build ## Integration tests only
 	scripts/test.sh --project integration
 
-replay: build ## Replay a file of events: make replay FILE=users.csv [RATE=5000]
+replay: ## Replay a file of events: make replay FILE=users.csv [RATE=5000]
 	@test -n "$(FILE)" || { echo "usage: make replay FILE=<file.csv|file.ndjson> [RATE=<events/s>]"; exit 2; }
+	@$(MAKE) --no-print-directory build
 	npm run -s replay -- "$(FILE)" $(if $(RATE),--rate $(RATE))
 
 sample: build ## Write a messy sample CSV in the original format: make sample [FILE=sample.csv ROWS=10000]
