@@ -104,6 +104,11 @@ export function allowedFor(urlPath: string): string[] {
   return patternOf(urlPath)?.methods ?? [];
 }
 
+/** The Allow header of a route path: its methods, and OPTIONS, which every route answers. */
+export function allowHeader(allowed: readonly string[]): string {
+  return [...allowed, "OPTIONS"].join(", ");
+}
+
 /** The OpenAPI form of an alias path: "reports/:id" → "/reports/{id}". */
 export function openApiPath(aliasPath: string): string {
   return `/${aliasPath.replace(/:([A-Za-z_]+)/g, "{$1}")}`;

@@ -28,6 +28,7 @@ import { ReportCache, type ReportReply } from "../lib/report-cache";
 import { FixedWindowLimiter } from "../lib/rate-limit";
 import {
   allowedFor,
+  allowHeader,
   API_ROUTES,
   hasMethodAliases,
   headAliases,
@@ -57,7 +58,7 @@ function methodNotAllowedAliases(filter: (path: string) => boolean, prefix: stri
           req: IncomingMessage,
           res: ServerResponse,
         ) {
-          res.setHeader("Allow", w.allowed.join(", "));
+          res.setHeader("Allow", allowHeader(w.allowed));
           this.sendError(req, res, new MethodNotAllowedError(req.method ?? "", w.allowed));
         },
       ]),
@@ -172,7 +173,7 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
           ) {
             const allowed = allowedFor(urlPath);
             if (allowed.length > 0) {
-              res.writeHead(204, { Allow: [...allowed, "OPTIONS"].join(", ") });
+              res.writeHead(204, { Allow: allowHeader(allowed) });
               res.end();
               return;
             }
@@ -188,7 +189,7 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
             !hasMethodAliases(method) &&
             !allowed.includes(method)
           ) {
-            res.setHeader("Allow", allowed.join(", "));
+            res.setHeader("Allow", allowHeader(allowed));
             next(new MethodNotAllowedError(method, allowed));
             return;
           }

@@ -87,11 +87,11 @@ describe("API contract", () => {
   });
 
   it.each([
-    ["DELETE", "/report", "GET, HEAD"],
-    ["POST", "/submit/5", "GET"],
-    ["GET", "/events", "POST"],
-    ["PUT", "/reports/1", "GET, HEAD"],
-    ["GET", "/report/send", "POST"],
+    ["DELETE", "/report", "GET, HEAD, OPTIONS"],
+    ["POST", "/submit/5", "GET, OPTIONS"],
+    ["GET", "/events", "POST, OPTIONS"],
+    ["PUT", "/reports/1", "GET, HEAD, OPTIONS"],
+    ["GET", "/report/send", "POST, OPTIONS"],
   ])("answers %s %s with 405 and Allow: %s", async (method, url, allow) => {
     const res = await http(sys.baseUrl, url, { method });
     expect(res.status).toBe(405);
