@@ -252,10 +252,21 @@ const schemas: Record<string, Schema> = {
   },
   DashboardState: {
     type: "object",
-    required: ["timestamp", "total", "topCities", "counters", "lag", "jobs", "reports"],
+    required: [
+      "timestamp",
+      "total",
+      "topCities",
+      "counters",
+      "lag",
+      "jobs",
+      "reports",
+      "unavailable",
+    ],
+    description:
+      "A service that does not answer leaves its parts empty (null numbers, empty lists) and is named in unavailable; with neither answering, the answer is 503.",
     properties: {
       timestamp: { type: "string", format: "date-time" },
-      total: { type: "integer" },
+      total: { type: ["integer", "null"] },
       topCities: {
         type: "array",
         items: { type: "array", prefixItems: [{ type: "string" }, { type: "integer" }] },
@@ -263,13 +274,20 @@ const schemas: Record<string, Schema> = {
       counters: {
         type: "object",
         required: ["produced", "consumed"],
-        properties: { produced: { type: "integer" }, consumed: { type: "integer" } },
+        properties: {
+          produced: { type: ["integer", "null"] },
+          consumed: { type: ["integer", "null"] },
+        },
         description:
           "Events produced and consumed since each service started (rates come from two samples).",
       },
       lag: { type: ["integer", "null"] },
       jobs: { type: "array", items: ref("Job") },
       reports: { type: "array", items: ref("ReportRecord") },
+      unavailable: {
+        type: "array",
+        items: { type: "string", enum: ["userstats", "userevents"] },
+      },
     },
   },
 };

@@ -14,6 +14,7 @@
   const CONNECTION = {
     connecting: "Connecting…",
     live: "Live",
+    partial: "Partly live",
     lost: "Connection lost · retrying",
   };
   const JOB_LABELS = { running: "Running", done: "Done", failed: "Failed" };
@@ -115,17 +116,22 @@
     if (document.hidden) return;
     poller.busy = true;
     let problem = "";
+    let down = [];
     try {
       const res = await request("GET", STATE_URL);
-      if (res.ok && res.body) draw(res.body);
-      else problem = `${res.status}: ${errorText(res)}`;
+      if (res.ok && res.body) {
+        draw(res.body);
+        down = Array.isArray(res.body.unavailable) ? res.body.unavailable : [];
+      } else problem = `${res.status}: ${errorText(res)}`;
     } catch (err) {
       problem = networkText(err);
     } finally {
       poller.busy = false;
     }
     poller.failures = problem ? poller.failures + 1 : 0;
-    setConnection(problem ? "lost" : "live", problem);
+    if (problem) setConnection("lost", problem);
+    else if (down.length > 0) setConnection("partial", `${down.join(" and ")} not answering`);
+    else setConnection("live");
     let delay = Math.min(POLL_MS * Math.max(poller.failures, 1), MAX_RETRY_MS);
     if (poller.again) {
       poller.again = false;
@@ -151,6 +157,11 @@
     if (state === "lost") {
       const last = poller.lastOk ? `Last update ${poller.lastOk} · ` : "";
       setText($("updated"), `${last}${detail}`);
+    } else if (state === "partial") {
+      setText(
+        $("updated"),
+        `Updated ${poller.lastOk} · ${detail}: its parts show what they last did`,
+      );
     }
   }
 
@@ -158,12 +169,16 @@
 
   function draw(state) {
     try {
-      setText($("total"), fmt(state.total));
+      // A service that did not answer (userstats, userevents) keeps its parts as they were.
+      const down = new Set(Array.isArray(state.unavailable) ? state.unavailable : []);
       drawRates(state);
-      drawLag(state.lag);
-      drawChart(Array.isArray(state.topCities) ? state.topCities : []);
-      drawList("jobs", state.jobs, jobItem);
-      drawList("reports", state.reports, reportItem);
+      if (!down.has("userstats")) {
+        setText($("total"), fmt(state.total));
+        drawLag(state.lag);
+        drawChart(Array.isArray(state.topCities) ? state.topCities : []);
+        drawList("reports", state.reports, reportItem);
+      }
+      if (!down.has("userevents")) drawList("jobs", state.jobs, jobItem);
       poller.lastOk = fmtTime(state.timestamp) || fmtTime(Date.now());
       setText($("updated"), `Updated ${poller.lastOk}`);
     } catch (err) {
@@ -183,9 +198,11 @@
     const prev = poller.prev;
     poller.prev = now;
     const seconds = prev ? (now.at - prev.at) / 1000 : 0;
+    // A counter missing now or before (its service did not answer) gives no rate, not a jump.
+    const diff = (a, b) => (isNum(a) && isNum(b) ? a - b : null);
     if (seconds > 0) {
-      rates.in = nextRate(rates.in, now.in - prev.in, seconds);
-      rates.out = nextRate(rates.out, now.out - prev.out, seconds);
+      rates.in = nextRate(rates.in, diff(now.in, prev.in), seconds);
+      rates.out = nextRate(rates.out, diff(now.out, prev.out), seconds);
     }
     setText($("rate-in"), fmtRate(rates.in));
     setText($("rate-out"), fmtRate(rates.out));

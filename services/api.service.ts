@@ -81,10 +81,19 @@ export interface HealthReport {
   checks: Record<string, CheckResult>;
 }
 
-export interface DashboardState extends Omit<StatsDashboard, "consumed"> {
+/**
+ * What the dashboard shows. A service that does not answer leaves its parts empty (null numbers,
+ * empty lists) and is named in `unavailable`; the page then keeps what it showed of them before.
+ */
+export interface DashboardState {
   timestamp: string;
-  counters: { produced: number; consumed: number };
+  total: number | null;
+  topCities: [string, number][];
+  counters: { produced: number | null; consumed: number | null };
+  lag: number | null;
   jobs: Job[];
+  reports: StatsDashboard["reports"];
+  unavailable: (typeof BACKENDS)[number][];
 }
 
 /** How often Node looks for requests past HTTP_REQUEST_TIMEOUT_MS (and headers past 20 s). */
@@ -488,7 +497,9 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
       dashboard: {
         async handler(this: ApiThis, ctx: Context): Promise<DashboardState> {
           const opts = { timeout: HEALTH_TIMEOUT_MS };
-          const [stats, events] = await Promise.all([
+          // One service down leaves the other's part on the page (jobs go on without userstats);
+          // with neither, the answer is the error (503).
+          const [stats, events] = await Promise.allSettled([
             ctx.call<StatsDashboard, Record<string, never>>("userstats.dashboard", {}, opts),
             ctx.call<{ produced: number; jobs: Job[] }, Record<string, never>>(
               "userevents.dashboard",
@@ -496,12 +507,21 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
               opts,
             ),
           ]);
-          const { consumed, ...rest } = stats;
+          if (stats.status === "rejected" && events.status === "rejected") throw stats.reason;
+          const s = stats.status === "fulfilled" ? stats.value : undefined;
+          const e = events.status === "fulfilled" ? events.value : undefined;
           return {
             timestamp: new Date().toISOString(),
-            ...rest,
-            counters: { produced: events.produced, consumed },
-            jobs: events.jobs,
+            total: s?.total ?? null,
+            topCities: s?.topCities ?? [],
+            counters: { produced: e?.produced ?? null, consumed: s?.consumed ?? null },
+            lag: s?.lag ?? null,
+            jobs: e?.jobs ?? [],
+            reports: s?.reports ?? [],
+            unavailable: [
+              ...(s === undefined ? (["userstats"] as const) : []),
+              ...(e === undefined ? (["userevents"] as const) : []),
+            ],
           };
         },
       },

@@ -423,5 +423,21 @@ describe("pipeline", () => {
     );
     expect(res.headers.get("retry-after")).toBe("5");
     expect(res.body).toMatchObject({ error: { type: "SERVICE_UNAVAILABLE" } });
+
+    // The dashboard keeps what userevents answers (the jobs go on) and names what is missing.
+    const submitted = await http(sys.baseUrl, "/submit/3");
+    expect(submitted.status).toBe(202);
+    const { jobId } = submitted.body as { jobId: string };
+    const state = await http(sys.baseUrl, "/dashboard/state");
+    expect(state.status).toBe(200);
+    expect(state.body).toMatchObject({
+      total: null,
+      topCities: [],
+      lag: null,
+      reports: [],
+      counters: { consumed: null, produced: expect.any(Number) as unknown },
+      unavailable: ["userstats"],
+    });
+    expect((state.body as { jobs: { id: string }[] }).jobs.map(j => j.id)).toContain(jobId);
   });
 });

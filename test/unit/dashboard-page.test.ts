@@ -30,6 +30,8 @@ const RATE_OUT = 1500;
 /** What the fake gateway answers, changed by the tests; every request is logged in calls. */
 const fake = {
   down: false,
+  /** userstats does not answer: the state has only userevents' parts (and one more job). */
+  statsDown: false,
   /** When the fake producer and consumer (re)started, and their counters then. */
   since: Date.now(),
   base: { produced: 100_000, consumed: 98_000 },
@@ -58,6 +60,21 @@ const CITIES: [string, number][] = [
 ];
 
 function dashboardState(): unknown {
+  const state = fullState();
+  if (!fake.statsDown) return { ...state, unavailable: [] };
+  return {
+    ...state,
+    total: null,
+    topCities: [],
+    counters: { produced: state.counters.produced, consumed: null },
+    lag: null,
+    reports: [],
+    jobs: [job("5a5a5a5a-0000-4000-8000-000000000004", "running", 2000, 500), ...state.jobs],
+    unavailable: ["userstats"],
+  };
+}
+
+function fullState() {
   const now = Date.now();
   const seconds = (now - fake.since) / 1000;
   return {
@@ -297,6 +314,27 @@ describe("dashboard page", { timeout: 20_000 }, () => {
     fake.down = false;
     await waitForText(connection, "Live", 8000);
     await waitForText(page.getByTestId("total"), "1,234,567");
+  });
+
+  it("keeps the stats it showed while userstats does not answer, and goes on with the jobs", async () => {
+    const connection = page.getByTestId("connection");
+    const jobs = page.getByTestId("jobs").locator("li");
+    await waitForText(connection, "Live");
+    fake.statsDown = true;
+    await waitForText(connection, "Partly live");
+    expect(await connection.getAttribute("data-state")).toBe("partial");
+    await waitForText(page.locator("#updated"), "userstats not answering");
+    await waitFor(async () => (await jobs.count()) === 4, 5000, "the new job");
+    expect(await jobs.first().textContent()).toContain("500 of 2,000 users produced");
+    // What userstats showed stays: no empty chart, no dash for the total or the lag.
+    expect(await page.getByTestId("total").textContent()).toBe("1,234,567");
+    expect(await page.getByTestId("lag").textContent()).toBe("1,234");
+    expect(await page.getByTestId("chart").locator("li").count()).toBe(CITIES.length);
+    expect(await page.getByTestId("reports").locator("li").count()).toBe(4);
+    await waitForText(page.getByTestId("rate-out"), "–");
+    fake.statsDown = false;
+    await waitForText(connection, "Live", 8000);
+    await waitFor(async () => (await jobs.count()) === 3, 5000, "three jobs again");
   });
 
   it("fits a phone's width and saves screenshots", async () => {
