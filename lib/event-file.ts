@@ -129,7 +129,7 @@ function rowAlone(text: string, line: number, header: string[]): FileRecord {
   } catch (err) {
     return {
       line,
-      error: `unreadable CSV row: ${(err as Error).message.replace(/ on line 1$/, "")}`,
+      error: `unreadable CSV row: ${(err as Error).message.replace(/ (?:on|at) line 1\b/, "")}`,
     };
   }
   try {
