@@ -103,22 +103,33 @@ function csvHeader(header: string[]): string[] {
 }
 
 /**
- * The records of a CSV row that could not be read, given its lines from `line` on. A row of one
- * line is one error. A row of several lines is most often a quote opened and never closed, which
- * took the lines after it into the same row: the first line is the broken one, and each line after
- * it is read again on its own, so that good rows are not lost with their broken neighbour.
+ * The records of a CSV row that could not be read (or that swallowed rows), given its lines from
+ * `line` on. A row of one line is one error. A row of several lines whose later lines include a
+ * whole row of their own is a quote opened and never closed, which took the lines after it into
+ * the same row: the first line is the broken one, and each line after it is read again on its own,
+ * so that good rows are not lost with their broken neighbour. Otherwise the row is one error.
  */
 function brokenRow(lines: string[], line: number, reason: string, header: string[]): FileRecord[] {
   if (lines.length === 1) return [{ line, error: reason }];
+  const span = `lines ${line}–${line + lines.length - 1} read as one row`;
+  const again = lines
+    .slice(1)
+    .flatMap((text, k) => (text.trim() === "" ? [] : [rowAlone(text, line + 1 + k, header)]));
+  if (!again.some(r => r.event !== undefined)) return [{ line, error: `${reason} (${span})` }];
   return [
     {
       line,
-      error: `${reason} (lines ${line}–${line + lines.length - 1} read as one row: a quote opened on line ${line} is not closed on it; the lines after it are read on their own)`,
+      error: `${reason} (${span}: a quote opened on line ${line} is not closed on it; the lines after it are read on their own)`,
     },
-    ...lines
-      .slice(1)
-      .flatMap((text, k) => (text.trim() === "" ? [] : [rowAlone(text, line + 1 + k, header)])),
+    ...again,
   ];
+}
+
+/** Whether a line after the first of a row is a whole row on its own (the row swallowed it). */
+function swallowedRows(lines: string[], header: string[]): boolean {
+  return lines
+    .slice(1)
+    .some(text => text.trim() !== "" && rowAlone(text, 0, header).event !== undefined);
 }
 
 /** One line of a CSV file read on its own, with the file's header. */
@@ -167,6 +178,17 @@ export async function* readEventFile(
   let skipped: FileRecord[] = [];
   let next = 0;
   let header: string[] = [];
+  // csv-parse counts a CRLF inside a quoted cell as two lines: the lines it gave too many so far.
+  // Records and skipped rows are both met here in file order (on_record and "skip" run as the parser
+  // reads), so each row's place is worked out before the rows after it add to the count.
+  let extraLines = 0;
+  const placeOf = (raw: string, lastLine: number): { own: string; line: number; extra: number } => {
+    // The row's own text: raw also holds the blank lines skipped before it, and its line break.
+    const own = raw.replace(/^(?:\r?\n)+/, "").replace(/\r?\n$/, "");
+    const extra = own.match(/\r\n/g)?.length ?? 0;
+    const breaks = own.match(/\n/g)?.length ?? 0;
+    return { own, line: lastLine - extraLines - extra - breaks, extra };
+  };
   const parser = stream.pipe(
     parse({
       columns: (names: string[]) => (header = csvHeader(names)),
@@ -180,29 +202,34 @@ export async function* readEventFile(
       // strict quoting made csv-parse lose its place and reject the next, valid row as well.
       skip_records_with_error: true,
       relax_quotes: true,
+      // info.lines is the record's last line; a quoted cell may hold line breaks.
+      on_record: (item: { raw: string; info: { lines: number } }) => {
+        const place = placeOf(item.raw, item.info.lines);
+        extraLines += place.extra;
+        return { ...item, own: place.own, line: place.line };
+      },
     }),
   );
   // pipe() does not pass on a read error (a directory, a file removed meanwhile): the loop below
   // ends with it instead of the process.
   stream.on("error", err => parser.destroy(err));
   parser.on("skip", (err: Error & { lines?: number; raw?: string }) => {
-    // The lines the parser read as this one row (raw also holds blank lines skipped before it).
-    const own = (err.raw ?? "").replace(/^(?:\r?\n)+/, "").replace(/\r?\n$/, "");
-    const lines = own.split(/\r?\n/);
-    const line = (err.lines ?? 0) - (lines.length - 1);
+    // The lines the parser read as this one row.
+    const place = placeOf(err.raw ?? "", err.lines ?? 0);
     // csv-parse may report one row twice in a row (two stray quotes): one record per row.
-    if (skipped.some(r => r.line === line)) return;
-    skipped.push(...brokenRow(lines, line, `unreadable CSV row: ${err.message}`, header));
+    if (skipped.some(r => r.line === place.line)) return;
+    extraLines += place.extra;
+    const lines = place.own.split(/\r?\n/);
+    // Its own line numbers are csv-parse's (a CRLF inside quotes counted twice): the record says where.
+    const reason = `unreadable CSV row: ${err.message.replace(/ (?:on|at) line \d+\b/, "")}`;
+    skipped.push(...brokenRow(lines, place.line, reason, header));
   });
   for await (const item of parser as AsyncIterable<{
     record: Record<string, string>;
-    info: { lines: number };
-    raw: string;
+    own: string;
+    line: number;
   }>) {
-    // info.lines is the record's last line; a quoted cell may hold line breaks.
-    // raw also holds the blank lines skipped before the record: they are not part of it.
-    const own = item.raw.replace(/^(?:\r?\n)+/, "").replace(/\r?\n$/, "");
-    const line = item.info.lines - (own.match(/\n/g)?.length ?? 0);
+    const { line } = item;
     // Skipped rows are reported as parsing meets them, ahead of the records before them: keep file order.
     while (next < skipped.length && (skipped[next] as FileRecord).line < line)
       yield skipped[next++] as FileRecord;
@@ -210,13 +237,20 @@ export async function* readEventFile(
       skipped = [];
       next = 0;
     }
+    const lines = item.own.split(/\r?\n/);
     let records: FileRecord[];
     try {
-      records = [{ line, event: csvRowToEvent(item.record) }];
+      const event = csvRowToEvent(item.record);
+      // A row of several lines that reads as an event may still have swallowed the rows after it
+      // (a quote opened in a flat column and closed by a quote of a later row).
+      records =
+        lines.length > 1 && swallowedRows(lines, header)
+          ? brokenRow(lines, line, "unreadable CSV row", header)
+          : [{ line, event }];
     } catch (err) {
       // A row of several lines that is no event: most likely a quote left open (it took the lines
       // after it into one of its cells), so the lines after the first are read again on their own.
-      records = brokenRow(own.split(/\r?\n/), line, (err as Error).message, header);
+      records = brokenRow(lines, line, (err as Error).message, header);
     }
     yield* records;
   }

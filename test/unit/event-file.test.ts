@@ -112,6 +112,76 @@ describe("readEventFile", () => {
     );
   });
 
+  it("reads the rows a flat CSV row swallowed with an open quote again on their own", async () => {
+    // The quote opened in f2's city is closed by f4's: csv-parse reads lines 3–5 as one row of six
+    // cells, which would be an event with a city of three lines, and f3 and f4 would be lost.
+    const csv = [
+      "id,city,state,country,postCode,datetime",
+      "f1,Houston,TX,US,77002,2026-11-27T08:00:00Z",
+      'f2,"Dallas,TX,US,75201,2026-11-27T08:00:00Z',
+      "f3,Austin,TX,US,73301,2026-11-27T08:00:00Z",
+      'f4,"San Antonio",TX,US,78205,2026-11-27T08:00:00Z',
+      "f5,Waco,TX,US,76701,2026-11-27T08:00:00Z",
+    ].join("\n");
+    const records = await readAll("flat-open.csv", `${csv}\n`);
+    expect(
+      records.map(r => [r.line, r.event === undefined ? "error" : (r.event as { id: string }).id]),
+    ).toEqual([
+      [2, "f1"],
+      [3, "error"],
+      [4, "f3"],
+      [5, "f4"],
+      [6, "f5"],
+    ]);
+    expect(records[1]?.error).toBe(
+      "unreadable CSV row (lines 3–5 read as one row: a quote opened on line 3 is not closed on it; the lines after it are read on their own)",
+    );
+  });
+
+  it("reports a row of several lines that is no event, and swallowed no row, as one error", async () => {
+    const csv = [
+      "id,address,inserted_at",
+      `a1,"{'city': 'Two`,
+      `lines'}",nope`,
+      `a2,"{'city': 'Ok'}",2019-05-07 17:33:20`,
+    ].join("\n");
+    const records = await readAll("two-lines.csv", `${csv}\n`);
+    expect(records.map(r => [r.line, r.error ?? "ok"])).toEqual([
+      [
+        2,
+        expect.stringMatching(
+          /^address is neither JSON nor a Python dict: .* \(lines 2–3 read as one row\)$/,
+        ),
+      ],
+      [4, "ok"],
+    ]);
+  });
+
+  it("counts a CRLF inside a quoted cell as one line break (Windows files)", async () => {
+    const csv = [
+      "id,city,state,country,postCode,datetime",
+      '"g1","San',
+      'Antonio",TX,US,78205,2026-11-27T08:00:00Z',
+      "g2,Austin,TX,US,73301,2026-11-27T08:00:00Z,extra",
+      '"g3","El',
+      'Paso",TX,US,79901,2026-11-27T08:00:00Z',
+      '"g4","Fort',
+      'Worth",TX,US,76101',
+      "g5,Waco,TX,US,76701,2026-11-27T08:00:00Z",
+    ].join("\r\n");
+    const records = await readAll("crlf.csv", `${csv}\r\n`);
+    expect(records.map(r => [r.line, r.error ?? (r.event as { id: string }).id])).toEqual([
+      [2, "g1"],
+      [4, "unreadable CSV row: Invalid Record Length: columns length is 6, got 7"],
+      [5, "g3"],
+      [
+        7,
+        "unreadable CSV row: Invalid Record Length: columns length is 6, got 5 (lines 7–8 read as one row)",
+      ],
+      [9, "g5"],
+    ]);
+  });
+
   it("names the inserted_at column when its value is missing or no date-time", async () => {
     const csv = [
       "id,address,inserted_at",
