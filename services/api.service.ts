@@ -103,10 +103,28 @@ const CONNECTIONS_CHECK_MS = 1000;
 const WINDOWS_RUNNING = 2;
 const WINDOWS_WAITING = 8;
 
-/** Whether a request carries a body (an empty one, `Content-Length: 0`, is none). */
-function hasBody(req: IncomingMessage): boolean {
+/**
+ * Whether a request carries a body. An empty one is none: `Content-Length: 0`, or a chunked body
+ * that ends at once, which is read to find out (the routes that ask take no body: nothing else
+ * reads it, and what there is of it is dropped).
+ */
+function hasBody(req: IncomingMessage): Promise<boolean> {
   const length = req.headers["content-length"];
-  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+  if (length !== undefined) return Promise.resolve(length !== "0");
+  if (req.headers["transfer-encoding"] === undefined || req.readableEnded) {
+    return Promise.resolve(false);
+  }
+  return new Promise(resolve => {
+    const answer = (body: boolean) => () => {
+      req.off("data", onData).off("end", onEnd).off("error", onError);
+      resolve(body);
+    };
+    const onData = answer(true);
+    const onEnd = answer(false);
+    // A body broken off half way was a body.
+    const onError = answer(true);
+    req.on("data", onData).on("end", onEnd).on("error", onError);
+  });
 }
 
 /** Sets the HTTP status of answers whose status depends on the result. */
@@ -300,7 +318,7 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
             ...headAliases(),
             ...methodNotAllowedAliases(p => p !== "events", ""),
           },
-          onBeforeCall(
+          async onBeforeCall(
             ctx: Context<unknown, Meta>,
             _route: unknown,
             req: IncomingMessage & { $action?: { name: string } },
@@ -308,8 +326,9 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
             // userstats may then answer the report as ready-made JSON text (see its report action).
             if (req.$action?.name === "api.report") ctx.meta.jsonText = true;
             // No route here takes a body (POST /report/send sends to REPORT_TO): one ({"to": …}) is
-            // refused, not silently ignored.
-            if (req.method === "POST" && hasBody(req)) {
+            // refused, not silently ignored. A method a route does not take (no action: one of the
+            // 405 aliases) gets its 405, body or not.
+            if (req.method === "POST" && req.$action !== undefined && (await hasBody(req))) {
               throw invalidParameters([
                 {
                   field: "body",

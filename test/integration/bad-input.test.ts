@@ -279,14 +279,30 @@ const methodValues: [method: string, path: string, allow: string][] = [
   ["PROPFIND", "/reports/1", "GET, HEAD, OPTIONS"],
   ["MKCOL", "/submit/5", "GET, OPTIONS"],
 ];
-const methodCases: Case[] = methodValues.map(([method, p, allow]) => ({
-  name: `${method} ${p}`,
-  method,
-  path: p,
-  status: 405,
-  type: "METHOD_NOT_ALLOWED",
-  allow,
-}));
+const methodCases: Case[] = [
+  ...methodValues.map(([method, p, allow]) => ({
+    name: `${method} ${p}`,
+    method,
+    path: p,
+    status: 405,
+    type: "METHOD_NOT_ALLOWED",
+    allow,
+  })),
+  // The method is what is wrong: a body does not turn the 405 into a complaint about the body.
+  ...[
+    ["/submit/5", "GET, OPTIONS", JSON_TYPE, '{"n":5}'],
+    ["/healthcheck", "GET, HEAD, OPTIONS", { "content-type": "text/plain" }, "ping"],
+  ].map(([p, allow, headers, body]): Case => ({
+    name: `POST ${p as string} with a body`,
+    method: "POST",
+    path: p as string,
+    headers: headers as Record<string, string>,
+    body: body as string,
+    status: 405,
+    type: "METHOD_NOT_ALLOWED",
+    allow: allow as string,
+  })),
+];
 
 const deep = (levels: number): string => "[".repeat(levels) + "]".repeat(levels);
 const PROTO_EVENT: SentEvent = {
@@ -682,6 +698,7 @@ const lookupCases: Case[] = [
     ["a JSON body", { "Content-Type": "application/json" }, '{"to":"someone@example.com"}'],
     ["a body that is not JSON", { "Content-Type": "application/json" }, "{"],
     ["a text body", { "Content-Type": "text/plain" }, "now please"],
+    ["a chunked body", { "transfer-encoding": "chunked" }, "now please"],
   ].map(([what, headers, body]): Case => ({
     name: `POST /report/send with ${what as string} (it takes none)`,
     method: "POST",
@@ -942,6 +959,12 @@ describe("strings that look like SQL or HTML, and unicode", () => {
     expect(rest).toEqual(before.stats);
     // The same rows answer in the other dimensions too.
     expect((await report("?by=country")).total).toBe(after.total);
+  });
+
+  it("takes POST /report/send with an empty chunked body as one without a body", async () => {
+    const sent = await send("POST", "/report/send", { "transfer-encoding": "chunked" }, "");
+    expect(sent.status, sent.text).toBe(200);
+    expect(JSON.parse(sent.text)).toMatchObject({ status: "logged" }); // no SMTP here
   });
 
   it("escapes them in the HTML of the report email", async () => {
