@@ -95,7 +95,8 @@ export async function ensureBrokers(): Promise<{ kafkaBrokers: string[]; started
   process.env.AMQP_URL = amqpUrl;
   const [kafkaHost, kafkaPort] = splitHostPort(kafkaBrokers[0] ?? "");
   const amqp = new URL(amqpUrl);
-  const rabbitHost = amqp.hostname;
+  // An IPv6 address is written in brackets in a URL, and without them to connect to.
+  const rabbitHost = amqp.hostname.replace(/^\[(.*)\]$/, "$1");
   const rabbitPort = amqp.port || "5672";
   const start = async (
     what: string,
@@ -131,9 +132,11 @@ export async function stopStartedKafka(kafkaBrokers: string[]): Promise<void> {
   });
 }
 
-function splitHostPort(address: string): [string, string] {
-  const at = address.lastIndexOf(":");
-  return [address.slice(0, at), address.slice(at + 1)];
+/** A KAFKA_BROKERS entry as host and port, checked as the services' config checks it. */
+export function splitHostPort(address: string): [string, string] {
+  const parts = /^([^\s:]+):(\d{1,5})$/.exec(address);
+  if (parts === null) throw new Error(`KAFKA_BROKERS entry "${address}" is not host:port`);
+  return [parts[1] as string, parts[2] as string];
 }
 
 /** Starts the services (scripts/services.sh) with their own namespace, topic, group, port and data. */

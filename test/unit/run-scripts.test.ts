@@ -6,9 +6,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../../lib/config";
 import { projectRoot } from "../../lib/paths";
 import { waitFor } from "../../lib/retry";
-import { brokerAddresses } from "../../scripts/bench/system";
+import { brokerAddresses, splitHostPort } from "../../scripts/bench/system";
 import { tempDir } from "../helpers/tmp";
 
 const run = promisify(execFile);
@@ -128,5 +129,18 @@ describe("the benchmark's brokers", () => {
     );
     const [kafka, amqp] = stdout.split("\n");
     expect(brokerAddresses(env)).toEqual({ kafkaBrokers: kafka?.split(","), amqpUrl: amqp });
+  });
+
+  it("take a Kafka broker as host:port, and refuse what the services' config refuses", () => {
+    expect(splitHostPort("10.0.0.5:9094")).toEqual(["10.0.0.5", "9094"]);
+    expect(splitHostPort("localhost:19092")).toEqual(["localhost", "19092"]);
+    for (const bad of ["kafka", "[::1]:9092", "host:", ":9092", "host:port"]) {
+      expect(() => splitHostPort(bad), bad).toThrow(
+        `KAFKA_BROKERS entry "${bad}" is not host:port`,
+      );
+      expect(() => loadConfig({ KAFKA_BROKERS: bad }), bad).toThrow(
+        `KAFKA_BROKERS entry "${bad}" is not host:port`,
+      );
+    }
   });
 });
