@@ -127,8 +127,17 @@ export function renderReportText(
   const rows = opts.rows ?? 50;
   const entries = Object.entries(report.stats);
   const shown = entries.slice(0, rows);
+  const rest = entries.slice(rows);
+  // The entries past the first `rows`, in one line of their own.
+  const more: [string, number][] =
+    rest.length === 0
+      ? []
+      : [[`(${rest.length.toLocaleString("en-US")} more)`, rest.reduce((s, [, n]) => s + n, 0)]];
+  const table = [...shown, ...more].map(([k, n]) => ({ k, n, users: n.toLocaleString("en-US") }));
   const label = LABELS[report.filters.by];
-  const width = Math.max(label.length, ...shown.map(([k]) => k.length));
+  // Each column as wide as its widest cell: the users column at least as wide as "999,999,999".
+  const width = Math.max(label.length, ...table.map(r => r.k.length));
+  const usersWidth = Math.max(9, ...table.map(r => r.users.length));
   const total = report.total;
   const pct = (n: number): string =>
     (total === 0 ? "0.0" : ((100 * n) / total).toFixed(1)).padStart(5);
@@ -145,19 +154,9 @@ export function renderReportText(
   lines.push(
     "",
     // The share column is "100.0%" wide: its heading and rule are right-aligned to it.
-    `${label.padEnd(width)}  ${"Users".padStart(9)}  ${"Share".padStart(6)}`,
-    `${"-".repeat(width)}  ${"-".repeat(9)}  ${"-".repeat(6)}`,
-    ...shown.map(
-      ([k, n]) => `${k.padEnd(width)}  ${n.toLocaleString("en-US").padStart(9)}  ${pct(n)}%`,
-    ),
+    `${label.padEnd(width)}  ${"Users".padStart(usersWidth)}  ${"Share".padStart(6)}`,
+    `${"-".repeat(width)}  ${"-".repeat(usersWidth)}  ${"-".repeat(6)}`,
+    ...table.map(r => `${r.k.padEnd(width)}  ${r.users.padStart(usersWidth)}  ${pct(r.n)}%`),
   );
-  const rest = entries.slice(rows);
-  if (rest.length > 0) {
-    const restSum = rest.reduce((s, [, n]) => s + n, 0);
-    const restLabel = `(${rest.length.toLocaleString("en-US")} more)`;
-    lines.push(
-      `${restLabel.padEnd(width)}  ${restSum.toLocaleString("en-US").padStart(9)}  ${pct(restSum)}%`,
-    );
-  }
   return lines.join("\n") + "\n";
 }

@@ -71,6 +71,27 @@ describe("report", () => {
     expect(table[1]).toMatch(/^-+ {2}-+ {2}-+$/);
   });
 
+  it("lines up the rest line wider than the keys and counts wider than the users heading", () => {
+    const r = buildReport(
+      {
+        total: () => 20_000_000,
+        counts: () => [
+          ["TX", 12_345_678],
+          ["CA", 10],
+          ...Array.from({ length: 12 }, (_, i): [string, number] => [`S${i}`, 1]),
+        ],
+      },
+      { by: "state" },
+      now,
+    );
+    const text = renderReportText(r, { rows: 2 });
+    const table = text.slice(text.indexOf("State")).trimEnd().split("\n");
+    expect(table).toHaveLength(5);
+    expect(new Set(table.map(l => l.length)).size).toBe(1);
+    expect(table[2]).toMatch(/^TX +12,345,678 +61\.7%$/);
+    expect(table[4]).toMatch(/^\(12 more\) +12 +0\.0%$/);
+  });
+
   it("says which window the report covers", () => {
     const text = renderReportText(
       buildReport(source, { by: "city", from: "2026-11-01T00:00:00.000Z" }, now),
