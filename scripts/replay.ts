@@ -95,9 +95,10 @@ async function main(): Promise<void> {
   const interrupted = (signal: NodeJS.Signals): void => {
     bar.stop();
     if (rejectedFd !== undefined) fs.closeSync(rejectedFd);
+    // A batch on its way when the signal came may be stored too: what was answered is a floor.
     console.error(
-      `\nreplay interrupted (${signal}): ${accepted} events accepted so far; sending the file ` +
-        "again is harmless, events already stored change no count.",
+      `\nreplay interrupted (${signal}): at least ${accepted} events accepted so far; sending the ` +
+        "file again is harmless, events already stored change no count.",
     );
     process.exit(signal === "SIGINT" ? 130 : 143);
   };
@@ -156,6 +157,8 @@ async function main(): Promise<void> {
     }
     throw err;
   } finally {
+    // The replay is over: a signal from here on ends the process as usual, not the replay.
+    process.off("SIGINT", interrupted).off("SIGTERM", interrupted);
     if (rejectedFd !== undefined) fs.closeSync(rejectedFd);
   }
 }
