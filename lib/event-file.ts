@@ -102,34 +102,157 @@ function csvHeader(header: string[]): string[] {
   return trimmed;
 }
 
-/**
- * The records of a CSV row that could not be read (or that swallowed rows), given its lines from
- * `line` on. A row of one line is one error. A row of several lines whose later lines include a
- * whole row of their own is a quote opened and never closed, which took the lines after it into
- * the same row: the first line is the broken one, and each line after it is read again on its own,
- * so that good rows are not lost with their broken neighbour. Otherwise the row is one error.
- */
-function brokenRow(lines: string[], line: number, reason: string, header: string[]): FileRecord[] {
-  if (lines.length === 1) return [{ line, error: reason }];
-  const span = `lines ${line}–${line + lines.length - 1} read as one row`;
-  const again = lines
-    .slice(1)
-    .flatMap((text, k) => (text.trim() === "" ? [] : [rowAlone(text, line + 1 + k, header)]));
-  if (!again.some(r => r.event !== undefined)) return [{ line, error: `${reason} (${span})` }];
-  return [
-    {
-      line,
-      error: `${reason} (${span}: a quote opened on line ${line} is not closed on it; the lines after it are read on their own)`,
-    },
-    ...again,
-  ];
+/** Options both readings of CSV share: the file's, and that of rows read again. */
+const CSV_OPTIONS = {
+  info: true,
+  raw: true,
+  trim: false,
+  skip_empty_lines: true,
+  // A row with broken quoting or the wrong number of cells is reported, not fatal. With relaxed
+  // quotes a stray quote stays in the cell (the address then fails to parse, for that row only):
+  // strict quoting made csv-parse lose its place and reject the next, valid row as well.
+  skip_records_with_error: true,
+  relax_quotes: true,
+} as const;
+
+/** A row as csv-parse hands it out with `info` and `raw`. */
+interface ParsedRow {
+  record: Record<string, string>;
+  raw: string;
+  info: { lines: number };
 }
 
-/** Whether a line after the first of a row is a whole row on its own (the row swallowed it). */
-function swallowedRows(lines: string[], header: string[]): boolean {
-  return lines
-    .slice(1)
-    .some(text => text.trim() !== "" && rowAlone(text, 0, header).event !== undefined);
+/**
+ * Turns the rows csv-parse meets, in file order, into records with the line each starts on.
+ * `depth` is how many times these lines are being read again (0: the file itself).
+ */
+class RowReader {
+  // csv-parse counts a CRLF inside a quoted cell as two lines: the lines it gave too many so far.
+  private extraLines = 0;
+  private lastSkipped = -1;
+
+  constructor(
+    private readonly header: () => string[],
+    /** Added to csv-parse's line numbers (rows read again start after the file's line 1). */
+    private readonly offset = 0,
+    private readonly depth = 0,
+  ) {}
+
+  /** A row's own text (raw also holds the blank lines skipped before it, and its line break) and place. */
+  private place(raw: string, lastLine: number): { own: string; line: number; extra: number } {
+    const own = raw.replace(/^(?:\r?\n)+/, "").replace(/\r?\n$/, "");
+    const extra = own.match(/\r\n/g)?.length ?? 0;
+    const breaks = own.match(/\n/g)?.length ?? 0;
+    return { own, line: this.offset + lastLine - this.extraLines - extra - breaks, extra };
+  }
+
+  /** A row read: its event, or why it is none (with the rows it swallowed, read again). */
+  record(row: ParsedRow): FileRecord[] {
+    // info.lines is the row's last line; a quoted cell may hold line breaks.
+    const { own, line, extra } = this.place(row.raw, row.info.lines);
+    this.extraLines += extra;
+    let event: unknown;
+    try {
+      event = csvRowToEvent(row.record);
+    } catch (err) {
+      // A row of several lines that is no event: most likely a quote left open.
+      return this.broken(own, line, (err as Error).message);
+    }
+    // A row of several lines that reads as an event may still have swallowed the rows after it: a
+    // quote opened in a flat column that only relaxed quoting could read (it took the next quote,
+    // of a later row, as its own), or that a later quote closed where a cell ends.
+    if (own.includes("\n")) {
+      const again = this.readAgain(own, line);
+      if (!readsStrictly(own, this.header()) || again.some(r => r.event !== undefined))
+        return this.broken(own, line, "unreadable CSV row", again);
+    }
+    return [{ line, event }];
+  }
+
+  /** A row csv-parse skipped (broken quoting, the wrong number of cells); none if said already. */
+  skipped(err: Error & { lines?: number; raw?: string }, raw = err.raw): FileRecord[] {
+    const { own, line, extra } = this.place(raw ?? "", err.lines ?? 0);
+    // csv-parse may report one row twice in a row (two stray quotes): one record per row.
+    if (line === this.lastSkipped) return [];
+    this.lastSkipped = line;
+    this.extraLines += extra;
+    // Its own line numbers are csv-parse's (a CRLF inside quotes counted twice): the record says where.
+    return this.broken(own, line, `unreadable CSV row: ${withoutLine(err.message)}`);
+  }
+
+  /**
+   * The records of a row that could not be read (or that swallowed rows), from its `line` on. A row
+   * of one line is one error. A row of several lines is most often a quote opened and never closed,
+   * which took the lines after it into the same row: when what follows its first line holds a row
+   * that reads on its own, the first line is the broken one and the rest is read again, so that good
+   * rows are not lost with their broken neighbour. Otherwise the row is one error.
+   */
+  private broken(
+    own: string,
+    line: number,
+    reason: string,
+    again = own.includes("\n") ? this.readAgain(own, line) : [],
+  ): FileRecord[] {
+    if (!own.includes("\n")) return [{ line, error: reason }];
+    const span = `lines ${line}–${line + (own.match(/\n/g)?.length ?? 0)} read as one row`;
+    if (!again.some(r => r.event !== undefined)) return [{ line, error: `${reason} (${span})` }];
+    return [
+      {
+        line,
+        error: `${reason} (${span}: a quote opened on line ${line} is not closed on it; the lines after it are read on their own)`,
+      },
+      ...again,
+    ];
+  }
+
+  /**
+   * The lines of a row after its first, read again: as CSV (a row of several lines among them is
+   * kept whole), and, when that reading meets another such row, line by line, so that a file of
+   * quotes never closed costs two readings, not one per line.
+   */
+  private readAgain(own: string, line: number): FileRecord[] {
+    const rest = own.slice(own.indexOf("\n") + 1);
+    if (this.depth >= 1) {
+      return rest
+        .split(/\r?\n/)
+        .flatMap((text, k) =>
+          text.trim() === "" ? [] : [rowAlone(text, line + 1 + k, this.header())],
+        );
+    }
+    const reader = new RowReader(this.header, line, this.depth + 1);
+    const out: FileRecord[] = [];
+    try {
+      parseSync(rest, {
+        ...CSV_OPTIONS,
+        columns: this.header(),
+        on_skip: (err: Error | undefined, raw: string | undefined) => {
+          if (err !== undefined) out.push(...reader.skipped(err, raw));
+        },
+        // Records go out here, in file order with the skipped rows, not as the parser's result.
+        on_record: (row: ParsedRow) => void out.push(...reader.record(row)),
+      });
+    } catch (err) {
+      out.push({
+        line: line + 1,
+        error: `unreadable CSV row: ${withoutLine((err as Error).message)}`,
+      });
+    }
+    return out;
+  }
+}
+
+/** Whether a row's text is one row of CSV without relaxed quoting (each quote where a cell ends). */
+function readsStrictly(own: string, header: string[]): boolean {
+  try {
+    return parseSync(own, { columns: header, trim: false }).length === 1;
+  } catch {
+    return false;
+  }
+}
+
+/** csv-parse's message without its own line number (the record gives the line). */
+function withoutLine(message: string): string {
+  return message.replace(/ (?:on|at) line \d+\b/, "");
 }
 
 /** One line of a CSV file read on its own, with the file's header. */
@@ -138,10 +261,7 @@ function rowAlone(text: string, line: number, header: string[]): FileRecord {
   try {
     rows = parseSync(text, { columns: header, relax_quotes: true, trim: false });
   } catch (err) {
-    return {
-      line,
-      error: `unreadable CSV row: ${(err as Error).message.replace(/ (?:on|at) line 1\b/, "")}`,
-    };
+    return { line, error: `unreadable CSV row: ${withoutLine((err as Error).message)}` };
   }
   try {
     return { line, event: csvRowToEvent(rows[0] ?? {}) };
@@ -178,79 +298,31 @@ export async function* readEventFile(
   let skipped: FileRecord[] = [];
   let next = 0;
   let header: string[] = [];
-  // csv-parse counts a CRLF inside a quoted cell as two lines: the lines it gave too many so far.
   // Records and skipped rows are both met here in file order (on_record and "skip" run as the parser
-  // reads), so each row's place is worked out before the rows after it add to the count.
-  let extraLines = 0;
-  const placeOf = (raw: string, lastLine: number): { own: string; line: number; extra: number } => {
-    // The row's own text: raw also holds the blank lines skipped before it, and its line break.
-    const own = raw.replace(/^(?:\r?\n)+/, "").replace(/\r?\n$/, "");
-    const extra = own.match(/\r\n/g)?.length ?? 0;
-    const breaks = own.match(/\n/g)?.length ?? 0;
-    return { own, line: lastLine - extraLines - extra - breaks, extra };
-  };
+  // reads), so each row's place is worked out before the rows after it change the count of lines.
+  const rows = new RowReader(() => header);
   const parser = stream.pipe(
     parse({
+      ...CSV_OPTIONS,
       columns: (names: string[]) => (header = csvHeader(names)),
       bom: true,
-      info: true,
-      raw: true,
-      trim: false,
-      skip_empty_lines: true,
-      // A row with broken quoting or the wrong number of cells is reported, not fatal. With relaxed
-      // quotes a stray quote stays in the cell (the address then fails to parse, for that row only):
-      // strict quoting made csv-parse lose its place and reject the next, valid row as well.
-      skip_records_with_error: true,
-      relax_quotes: true,
-      // info.lines is the record's last line; a quoted cell may hold line breaks.
-      on_record: (item: { raw: string; info: { lines: number } }) => {
-        const place = placeOf(item.raw, item.info.lines);
-        extraLines += place.extra;
-        return { ...item, own: place.own, line: place.line };
-      },
+      on_record: (row: ParsedRow) => rows.record(row),
     }),
   );
   // pipe() does not pass on a read error (a directory, a file removed meanwhile): the loop below
   // ends with it instead of the process.
   stream.on("error", err => parser.destroy(err));
   parser.on("skip", (err: Error & { lines?: number; raw?: string }) => {
-    // The lines the parser read as this one row.
-    const place = placeOf(err.raw ?? "", err.lines ?? 0);
-    // csv-parse may report one row twice in a row (two stray quotes): one record per row.
-    if (skipped.some(r => r.line === place.line)) return;
-    extraLines += place.extra;
-    const lines = place.own.split(/\r?\n/);
-    // Its own line numbers are csv-parse's (a CRLF inside quotes counted twice): the record says where.
-    const reason = `unreadable CSV row: ${err.message.replace(/ (?:on|at) line \d+\b/, "")}`;
-    skipped.push(...brokenRow(lines, place.line, reason, header));
+    skipped.push(...rows.skipped(err));
   });
-  for await (const item of parser as AsyncIterable<{
-    record: Record<string, string>;
-    own: string;
-    line: number;
-  }>) {
-    const { line } = item;
+  for await (const records of parser as AsyncIterable<FileRecord[]>) {
+    const line = (records[0] as FileRecord).line;
     // Skipped rows are reported as parsing meets them, ahead of the records before them: keep file order.
     while (next < skipped.length && (skipped[next] as FileRecord).line < line)
       yield skipped[next++] as FileRecord;
     if (next === skipped.length) {
       skipped = [];
       next = 0;
-    }
-    const lines = item.own.split(/\r?\n/);
-    let records: FileRecord[];
-    try {
-      const event = csvRowToEvent(item.record);
-      // A row of several lines that reads as an event may still have swallowed the rows after it
-      // (a quote opened in a flat column and closed by a quote of a later row).
-      records =
-        lines.length > 1 && swallowedRows(lines, header)
-          ? brokenRow(lines, line, "unreadable CSV row", header)
-          : [{ line, event }];
-    } catch (err) {
-      // A row of several lines that is no event: most likely a quote left open (it took the lines
-      // after it into one of its cells), so the lines after the first are read again on their own.
-      records = brokenRow(lines, line, (err as Error).message, header);
     }
     yield* records;
   }

@@ -138,6 +138,43 @@ describe("readEventFile", () => {
     );
   });
 
+  it("keeps a good row of several lines that comes right after a row with an open quote", async () => {
+    const csv = [
+      "id,city,state,country,postCode,datetime",
+      'h1,"Dallas,TX,US,75201,2026-11-27T08:00:00Z,extra',
+      '"h2","El',
+      'Paso",TX,US,79901,2026-11-27T08:00:00Z',
+      "h3,Waco,TX,US,76701,2026-11-27T08:00:00Z",
+    ].join("\n");
+    const records = await readAll("open-then-multiline.csv", `${csv}\n`);
+    expect(
+      records.map(r => [r.line, r.event === undefined ? "error" : (r.event as { id: string }).id]),
+    ).toEqual([
+      [2, "error"],
+      [3, "h2"],
+      [5, "h3"],
+    ]);
+  });
+
+  it("makes no event of two rows that each open a quote (only relaxed quoting reads them as one)", async () => {
+    // Each row's quote is "closed" by the next row's: csv-parse reads rows 2–3 and 4–5 as rows of six
+    // cells, with a city of two lines; they are errors, not two events made of four rows.
+    const open = (id: string) => `${id},"Open,TX,US,1,2026-11-27T08:00:00Z`;
+    const csv = [
+      "id,city,state,country,postCode,datetime",
+      open("q1"),
+      open("q2"),
+      open("q3"),
+      open("q4"),
+    ];
+    const records = await readAll("all-open.csv", `${csv.join("\n")}\n`);
+    expect(records.filter(r => r.event !== undefined)).toEqual([]);
+    expect(records.map(r => [r.line, r.error])).toEqual([
+      [2, "unreadable CSV row (lines 2–3 read as one row)"],
+      [4, "unreadable CSV row (lines 4–5 read as one row)"],
+    ]);
+  });
+
   it("reports a row of several lines that is no event, and swallowed no row, as one error", async () => {
     const csv = [
       "id,address,inserted_at",
