@@ -116,6 +116,11 @@ export function toHttpError(
     };
     // A body too large says what the limit is (moleculer-web passes body-parser's error on
     // without it), and what to do about it.
+    // A charset refused is named (the gateway's own check and body-parser's both quote it).
+    const charset = /charset "([^"]{1,40})"/i.exec(message)?.[1];
+    if (type === "charset.unsupported" && charset !== undefined) {
+      body.error.message = `Unsupported charset "${charset}": bodies are read as UTF-8 only.`;
+    }
     if (type === "entity.too.large" && opts.bodyLimitBytes !== undefined) {
       body.error.message = `The request body is larger than ${opts.bodyLimitBytes} bytes (HTTP_BODY_LIMIT_BYTES); send the events in smaller batches.`;
       body.error.data = { limit: opts.bodyLimitBytes };

@@ -118,11 +118,16 @@ const schemas: Record<string, Schema> = {
   },
   IngestAnswer: {
     type: "object",
-    required: ["accepted", "rejected"],
+    required: ["accepted", "rejected", "rejectedCount"],
     properties: {
       accepted: { type: "integer" },
+      rejectedCount: {
+        type: "integer",
+        description: "Every rejected event; `rejected` lists the first 1,000 of them.",
+      },
       rejected: {
         type: "array",
+        maxItems: 1000,
         items: {
           type: "object",
           required: ["index", "errors"],
@@ -400,9 +405,10 @@ export function buildOpenApi(server: string): Record<string, unknown> {
           responses: {
             "202": {
               description:
-                "The valid events are in Kafka; the invalid ones are listed and stored nowhere.",
+                "The valid events are in Kafka; the invalid ones are listed (the first 1,000) and stored nowhere.",
               content: json(ref("IngestAnswer"), {
                 accepted: 1,
+                rejectedCount: 1,
                 rejected: [
                   {
                     index: 1,

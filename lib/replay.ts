@@ -104,7 +104,7 @@ export async function replayFile(opts: ReplayOptions): Promise<ReplaySummary> {
 
   /** POSTs events; a body over the gateway's limit (413) is sent again in halves. */
   const send = async (lines: Pending[]): Promise<void> => {
-    let answer: { accepted: number; rejected: Rejection[] };
+    let answer: { accepted: number; rejected: Rejection[]; rejectedCount?: number };
     try {
       answer = await postBatch(
         endpoint,
@@ -126,11 +126,21 @@ export async function replayFile(opts: ReplayOptions): Promise<ReplaySummary> {
       return;
     }
     summary.batches++;
-    summary.sent += lines.length;
-    summary.accepted += answer.accepted;
     for (const r of answer.rejected) {
       reject({ line: lines[r.index]?.line ?? -1, errors: r.errors.map(e => e.message) });
     }
+    // The gateway lists the first 1,000 rejected events of a request and counts the rest: the lines
+    // after the last one listed are sent again, for the reasons of theirs (the valid ones among them
+    // are stored already; sent again, they change no count).
+    const last = answer.rejected.at(-1)?.index;
+    if ((answer.rejectedCount ?? 0) > answer.rejected.length && last !== undefined) {
+      summary.sent += last + 1;
+      summary.accepted += last + 1 - answer.rejected.length;
+      await send(lines.slice(last + 1));
+      return;
+    }
+    summary.sent += lines.length;
+    summary.accepted += answer.accepted;
   };
 
   const flush = async (): Promise<void> => {
@@ -179,7 +189,7 @@ async function postBatch(
   endpoint: URL,
   opts: ReplayOptions,
   body: string,
-): Promise<{ accepted: number; rejected: Rejection[] }> {
+): Promise<{ accepted: number; rejected: Rejection[]; rejectedCount?: number }> {
   const attempts = opts.maxAttempts ?? 8;
   let wait = 500;
   for (let attempt = 1; ; attempt++) {
@@ -195,7 +205,11 @@ async function postBatch(
       });
       const text = await res.text();
       if (res.status === 202)
-        return JSON.parse(text) as { accepted: number; rejected: Rejection[] };
+        return JSON.parse(text) as {
+          accepted: number;
+          rejected: Rejection[];
+          rejectedCount?: number;
+        };
       if (res.status === 413) throw new BodyTooLarge();
       if (res.status !== 429 && res.status !== 503) {
         throw new ReplayError(`POST /events answered ${res.status}: ${text.slice(0, 500)}`);

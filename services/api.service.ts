@@ -252,6 +252,18 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
             req: IncomingMessage & { $params: Record<string, unknown> },
           ) {
             if (req.method !== "POST") return; // other methods get their 405
+            // It takes no parameter: one given (?topic=…) is refused rather than silently ignored.
+            const query = (req.$params.query ?? {}) as Record<string, unknown>;
+            if (Object.keys(query).length > 0) {
+              throw invalidParameters(
+                Object.entries(query).map(([name, value]) => ({
+                  field: name,
+                  type: "unknownParameter",
+                  message: `Unknown parameter '${name}'.`,
+                  actual: value,
+                })),
+              );
+            }
             const contentType = (req.headers["content-type"] ?? "").toLowerCase();
             const type = contentType.split(";")[0]?.trim();
             // JSON is UTF-8 (RFC 8259): another charset is refused rather than transcoded.

@@ -39,7 +39,9 @@ export interface IngestParams {
 
 export interface IngestAnswer {
   accepted: number;
+  /** The first REJECTIONS_LISTED rejected events. */
   rejected: Rejection[];
+  rejectedCount: number;
 }
 
 interface UserEventsState {
@@ -85,7 +87,7 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
         params: { $$strict: false },
         async handler(this: UserEventsThis, ctx: Context<IngestParams>): Promise<IngestAnswer> {
           if (this.stopping) throw new ShuttingDownError("userevents");
-          const { events, rejected } =
+          const { events, rejected, rejectedCount } =
             typeof ctx.params.ndjson === "string"
               ? ingestNdjson(ctx.params.ndjson)
               : typeof ctx.params.json === "string"
@@ -101,7 +103,7 @@ export function createUserEventsService(config: Readonly<Config>): ServiceSchema
               err instanceof Error ? err.message : String(err),
             );
           }
-          return { accepted: events.length, rejected };
+          return { accepted: events.length, rejected, rejectedCount };
         },
       },
 

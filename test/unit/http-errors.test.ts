@@ -5,6 +5,17 @@ import { DependencyUnavailableError, JobNotFoundError, ReportNotSentError } from
 import { clientErrorResponse, toHttpError } from "../../lib/http-errors";
 
 describe("toHttpError", () => {
+  it("names the charset it refuses, from the gateway's check or body-parser's", () => {
+    for (const message of ['Unsupported charset "latin1"', 'unsupported charset "LATIN1"']) {
+      const e = toHttpError(Object.assign(new Error(message), { type: "charset.unsupported" }));
+      expect(e.status).toBe(415);
+      expect(e.body.error).toEqual({
+        type: "UNSUPPORTED_CHARSET",
+        message: `Unsupported charset "${/"(.*)"/.exec(message)?.[1]}": bodies are read as UTF-8 only.`,
+      });
+    }
+  });
+
   it("keeps client errors with their code, type and data", () => {
     const e = toHttpError(new Errors.ValidationError("bad", "VALIDATION_ERROR", [{ field: "n" }]));
     expect(e.status).toBe(422);

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ingestArray, ingestNdjson, InvalidBodyError, MalformedBodyError } from "../../lib/ingest";
+import {
+  EVENTS_PER_REQUEST_MAX,
+  ingestArray,
+  ingestNdjson,
+  InvalidBodyError,
+  MalformedBodyError,
+  REJECTIONS_LISTED,
+  TooManyEventsError,
+} from "../../lib/ingest";
 
 const ok = (id: string, extra: object = {}) => ({
   id,
@@ -52,6 +60,36 @@ describe("ingest", () => {
 
   it("refuses NDJSON of which no line is JSON with a 400", () => {
     expect(() => ingestNdjson("hello\nworld\n")).toThrow(MalformedBodyError);
-    expect(ingestNdjson("")).toEqual({ events: [], rejected: [] });
+    expect(ingestNdjson("")).toEqual({ events: [], rejected: [], rejectedCount: 0 });
+  });
+
+  it("lists the first 1,000 rejected events and counts them all, keeping the valid ones", () => {
+    const body = [...Array.from({ length: 1500 }, (_, i) => i), ok(ID1)];
+    const { events, rejected, rejectedCount } = ingestArray(body);
+    expect(REJECTIONS_LISTED).toBe(1000);
+    expect(rejectedCount).toBe(1500);
+    expect(rejected.map(r => r.index)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(events.map(e => e.id)).toEqual([ID1]);
+    const ndjson = ingestNdjson(`${"nope\n".repeat(1200)}${JSON.stringify(ok(ID2))}\n`);
+    expect([ndjson.rejected.length, ndjson.rejectedCount, ndjson.events.length]).toEqual([
+      1000, 1200, 1,
+    ]);
+    expect(ndjson.rejected.at(-1)).toMatchObject({ index: 999, line: 1000 });
+  });
+
+  it("refuses a body of more than 100,000 events as a whole, before judging any", () => {
+    expect(EVENTS_PER_REQUEST_MAX).toBe(100_000);
+    const many = Array.from({ length: EVENTS_PER_REQUEST_MAX + 1 }, () => 1);
+    expect(() => ingestArray(many)).toThrow(TooManyEventsError);
+    expect(() => ingestArray(many)).toThrow(
+      "A request holds at most 100,000 events; this one holds 100,001. Send them in several requests.",
+    );
+    expect(() => ingestNdjson("1\n\n".repeat(EVENTS_PER_REQUEST_MAX + 1))).toThrow(
+      TooManyEventsError,
+    );
+    // Blank lines are no events: at the limit, the body is judged.
+    const atLimit = ingestNdjson("1\n\n".repeat(EVENTS_PER_REQUEST_MAX));
+    expect(atLimit.rejectedCount).toBe(EVENTS_PER_REQUEST_MAX);
+    expect(ingestArray(many.slice(1)).rejectedCount).toBe(EVENTS_PER_REQUEST_MAX);
   });
 });

@@ -20,6 +20,8 @@ const posts: number[] = [];
 let bodyLimit = Infinity;
 /** The next this many POSTs get 429, as the gateway answers past its rate limit. */
 let busy = 0;
+/** Rejected events listed in an answer (the gateway lists 1,000); events with "bad" are rejected. */
+let listed = Infinity;
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -37,10 +39,21 @@ beforeAll(async () => {
         res.end(JSON.stringify({ error: { type: "PAYLOAD_TOO_LARGE", message: "too large" } }));
         return;
       }
-      const n = body.split("\n").filter(l => l !== "").length;
-      posts.push(n);
+      const lines = body.split("\n").filter(l => l !== "");
+      posts.push(lines.length);
+      const rejected = lines.flatMap((l, index) =>
+        (JSON.parse(l) as { bad?: boolean }).bad === true
+          ? [{ index, errors: [{ field: "bad", type: "bad", message: "bad event" }] }]
+          : [],
+      );
       res.writeHead(202, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ accepted: n, rejected: [] }));
+      res.end(
+        JSON.stringify({
+          accepted: lines.length - rejected.length,
+          rejected: rejected.slice(0, listed),
+          rejectedCount: rejected.length,
+        }),
+      );
     });
   });
   await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
@@ -73,6 +86,30 @@ describe("replayFile", () => {
     expect(summary.rejections.map(r => r.line)).toEqual(
       Array.from({ length: REJECTIONS_KEPT }, (_, i) => i + 2),
     );
+  });
+
+  it("sends the lines after the last rejection the gateway listed again, to learn the rest", async () => {
+    posts.length = 0;
+    listed = 4;
+    try {
+      // Lines 1, 4, 7, … are bad: 9 of 25, in one batch; the peer lists 4 of them at a time.
+      const lines = Array.from({ length: 25 }, (_, i) =>
+        JSON.stringify(i % 3 === 0 ? { id: `b${i}`, bad: true } : { id: `g${i}` }),
+      );
+      const seen: RowError[] = [];
+      const summary = await replayFile({
+        file: write("many-bad.ndjson", lines),
+        url,
+        onRejection: r => seen.push(r),
+      });
+      expect(summary).toMatchObject({ read: 25, accepted: 16, rejected: 9, sent: 25 });
+      expect(seen.map(r => r.line)).toEqual([1, 4, 7, 10, 13, 16, 19, 22, 25]);
+      expect(seen[0]?.errors).toEqual(["bad event"]);
+      // Lines 1–25, then after line 10 (the 4th listed), then after line 22 (the 8th).
+      expect(posts).toEqual([25, 15, 3]);
+    } finally {
+      listed = Infinity;
+    }
   });
 
   it("sends at most a second's worth of events per batch under --rate", async () => {
