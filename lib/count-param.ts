@@ -53,12 +53,12 @@ export function parseCount(value: unknown, max: number): number {
   return parseWholeNumber(value, { field: "n", min: 1, max });
 }
 
-/** The same, for a parameter that may be absent. */
+/** The same, for a parameter that may be absent; empty (`limit=`, as a form sends it) is absent. */
 export function parseOptionalWholeNumber(
   value: unknown,
   range: { field: string; min: number; max: number },
 ): number | undefined {
-  return value === undefined ? undefined : parseWholeNumber(value, range);
+  return value === undefined || value === "" ? undefined : parseWholeNumber(value, range);
 }
 
 /**
@@ -76,7 +76,7 @@ export function wholeNumberParam(
     // The validator runs a custom check on a missing value too: it says "required" itself when
     // the parameter is, and nothing when it is optional.
     custom: value => {
-      if (value === undefined || value === null) return true;
+      if (value === undefined || value === null || (optional && value === "")) return true;
       try {
         parseWholeNumber(value, range);
         return true;

@@ -30,11 +30,14 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
  */
 export function parseBound(value: string, end: "from" | "to"): string | undefined {
   // A query string turns an unencoded "+" into a space: `from=…T10:00:00+02:00` arrives as
-  // `…T10:00:00 02:00` (or `… 02`, `… 0200`). A space right before a final offset can only have
-  // been that "+".
+  // `…T10:00:00 02:00` (or `… 02`, `… 0200`; a space may stand for the "T" too). A space right
+  // before a final offset can only have been that "+".
   const text = value
     .trim()
-    .replace(/([Tt]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$/, "$1+$2");
+    .replace(
+      /^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$/,
+      "$1+$2",
+    );
   if (DATE_ONLY.test(text)) {
     const start = toUtcIso(`${text}T00:00:00Z`);
     if (start === undefined) return undefined;

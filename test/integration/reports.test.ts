@@ -122,6 +122,12 @@ describe("report emails", () => {
       next = page.next;
     }
     expect(seen).toEqual(all.map(r => r.id));
+    // Empty parameters (a form's empty fields) are not given, as on /report.
+    const empty = await http(sys.baseUrl, "/reports?limit=&before=");
+    expect(empty.status, empty.text).toBe(200);
+    expect((empty.body as { reports: ReportRecord[] }).reports.map(r => r.id)).toEqual(
+      all.slice(0, 20).map(r => r.id),
+    );
   });
 
   it("delivers a report once SMTP is back after an outage at report time, exactly once", async () => {

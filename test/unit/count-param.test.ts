@@ -1,7 +1,12 @@
 import { Errors } from "moleculer";
 import { describe, expect, it } from "vitest";
 import Validator from "fastest-validator";
-import { parseCount, parseWholeNumber, wholeNumberParam } from "../../lib/count-param";
+import {
+  parseCount,
+  parseOptionalWholeNumber,
+  parseWholeNumber,
+  wholeNumberParam,
+} from "../../lib/count-param";
 
 describe("parseCount", () => {
   it.each([
@@ -92,6 +97,13 @@ describe("wholeNumberParam", () => {
   it("passes a valid value, and a missing optional one", () => {
     expect(check({ id: "3" })).toBe(true);
     expect(check({ id: "3", limit: "200" })).toBe(true);
+  });
+
+  it("takes an empty optional parameter (a form's empty field) as not given, an empty required one not", () => {
+    expect(check({ id: "3", limit: "" })).toBe(true);
+    expect(parseOptionalWholeNumber("", { field: "limit", min: 1, max: 200 })).toBeUndefined();
+    const problems = check({ id: "" }) as { field: string; type: string }[];
+    expect(problems.map(p => `${p.field} ${p.type}`)).toEqual(["id integer"]);
   });
 
   it("names every bad or missing parameter in one answer, with the whole-number wording", () => {

@@ -36,6 +36,10 @@ describe("report query", () => {
     // …also as an hours-only offset, which events take too.
     ["2026-11-27T10:00:00 02", "from", "2026-11-27T08:00:00.000Z"],
     ["2026-11-27T10:00:00+02", "from", "2026-11-27T08:00:00.000Z"],
+    // …and after a space instead of the "T", as events take it.
+    ["2026-11-27 10:00:00 02:00", "from", "2026-11-27T08:00:00.000Z"],
+    ["2026-11-27 10:00 0200", "to", "2026-11-27T08:00:00.000Z"],
+    ["2026-11-27 10:00:00", "from", "2026-11-27T10:00:00.000Z"],
     // RFC 3339 allows "t" and "z" in lower case.
     ["2026-11-27t08:00:00z", "from", "2026-11-27T08:00:00.000Z"],
     ["2026-02-30", "from", undefined],
