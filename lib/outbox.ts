@@ -11,7 +11,7 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { Log } from "./log";
 import type { Delivery, Mailer } from "./mailer";
-import type { Report } from "./report";
+import { topOf, type Report } from "./report";
 import { renderReportEmail, type PreviousReport } from "./report-email";
 import type { Db } from "./sqlite";
 
@@ -186,10 +186,7 @@ export class ReportOutbox {
         stats: sameKeys ? r.stats : undefined,
       };
     }
-    const kept: Report = {
-      ...report,
-      stats: Object.fromEntries(Object.entries(report.stats).slice(0, KEPT_STATS)),
-    };
+    const kept = topOf(report, KEPT_STATS);
     const now = new Date().toISOString();
     const id = this.db.transaction(() => {
       // Stored first, rendered once its id is known: a logged report's text points to its CSV.

@@ -52,6 +52,20 @@ export function buildReport(
   );
 }
 
+/**
+ * The report's first `n` keys. When that leaves keys out, `filters.top` says so (as if it had been
+ * asked with top=n): a stored or answered report that lost keys never looks complete.
+ */
+export function topOf(report: Report, n: number): Report {
+  const keys = Object.keys(report.stats);
+  if (keys.length <= n) return report;
+  return {
+    ...report,
+    filters: { ...report.filters, top: Math.min(report.filters.top ?? n, n) },
+    stats: Object.fromEntries(Object.entries(report.stats).slice(0, n)),
+  };
+}
+
 /** The time window of a report's filters (none when neither end is given). */
 function windowOf(filters: ReportFilters): CountsWindow {
   const window: CountsWindow = {};

@@ -23,7 +23,7 @@ import { connectKafka, consumerLag, type KafkaConnection } from "../lib/kafka";
 import { createMailer, type Mailer } from "../lib/mailer";
 import { createNormalizer } from "../lib/normalize";
 import { ReportOutbox, type ReportRecord, type StoredReport } from "../lib/outbox";
-import { buildReport, isWindowed, reportOf, reportToCsv, type Report } from "../lib/report";
+import { buildReport, isWindowed, reportOf, reportToCsv, topOf, type Report } from "../lib/report";
 import { ReportThread } from "../lib/report-thread";
 import { parseReportQuery } from "../lib/report-query";
 import { retryUntil } from "../lib/retry";
@@ -310,11 +310,7 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
           status: record.status,
           total: report.total,
         });
-        const top = {
-          ...report,
-          stats: Object.fromEntries(Object.entries(report.stats).slice(0, 50)),
-        };
-        const result: SendReportResult = { ...record, report: top };
+        const result: SendReportResult = { ...record, report: topOf(report, 50) };
         if (record.status === "sent" || record.status === "logged") {
           result.delivery = {
             via: record.status === "sent" ? "smtp" : "log",

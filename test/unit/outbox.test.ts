@@ -105,6 +105,23 @@ describe("ReportOutbox", () => {
     expect(outbox.get(queued.id)?.html).toContain("Houston, TX");
   });
 
+  it("keeps the first 500 keys of a bigger report, saying so in its filters; the CSV has them all", () => {
+    const { mailer } = fakeMailer();
+    const outbox = make(mailer);
+    const stats = Object.fromEntries(Array.from({ length: 800 }, (_, i) => [`C${i}, TX`, 800 - i]));
+    const big: Report = { ...report(0), total: 320_400, stats };
+    const { id } = outbox.enqueue(big, "request");
+    const kept = outbox.get(id)?.report as Report;
+    expect(Object.keys(kept.stats)).toHaveLength(500);
+    expect(kept.filters).toEqual({ by: "city", top: 500 });
+    expect(kept.total).toBe(320_400);
+    expect(outbox.csv(id)?.trim().split("\n")).toHaveLength(801);
+    // A report within the 500 is kept as it is.
+    expect(outbox.get(outbox.enqueue(report(3), "request").id)?.report.filters).toEqual({
+      by: "city",
+    });
+  });
+
   it("never sends a report twice, even when asked twice at once or again later", async () => {
     const { mailer, sent } = fakeMailer();
     const outbox = make(mailer);

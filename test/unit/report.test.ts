@@ -4,6 +4,7 @@ import {
   renderReportText,
   reportSubject,
   reportToCsv,
+  topOf,
   type CountsReader,
 } from "../../lib/report";
 import type { ReportDimension } from "../../lib/report-query";
@@ -90,6 +91,17 @@ describe("report", () => {
     expect(new Set(table.map(l => l.length)).size).toBe(1);
     expect(table[2]).toMatch(/^TX +12,345,678 +61\.7%$/);
     expect(table[4]).toMatch(/^\(12 more\) +12 +0\.0%$/);
+  });
+
+  it("cuts a report to its first keys, saying so in filters.top only when keys were left out", () => {
+    const r = buildReport(source, { by: "city" }, now);
+    expect(topOf(r, 2)).toEqual({
+      ...r,
+      filters: { by: "city", top: 2 },
+      stats: { "Houston, TX": 30, "Austin, TX": 20 },
+    });
+    expect(topOf(r, 3)).toBe(r);
+    expect(topOf(buildReport(source, { by: "city", top: 1 }, now), 2).filters.top).toBe(1);
   });
 
   it("says which window the report covers", () => {
