@@ -139,7 +139,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
 
   const brokers = list("KAFKA_BROKERS", "127.0.0.1:9092");
   for (const b of brokers) {
-    if (!/^[^\s:]+:\d{1,5}$/.test(b)) problems.push(`KAFKA_BROKERS entry "${b}" is not host:port`);
+    const port = /^[^\s:]+:(\d{1,5})$/.exec(b)?.[1];
+    if (port === undefined) problems.push(`KAFKA_BROKERS entry "${b}" is not host:port`);
+    else if (Number(port) < 1 || Number(port) > 65535)
+      problems.push(`KAFKA_BROKERS entry "${b}" has a port outside 1–65535`);
   }
   if (brokers.length === 0) problems.push("KAFKA_BROKERS must name at least one broker");
 

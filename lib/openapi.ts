@@ -75,7 +75,7 @@ const schemas: Record<string, Schema> = {
       city: { type: "string", minLength: 1, maxLength: 200 },
       state: { type: ["string", "null"], maxLength: 200 },
       country: { type: ["string", "null"], maxLength: 200 },
-      postCode: { type: ["string", "integer", "null"] },
+      postCode: { type: ["string", "number", "null"] },
     },
   },
   UserEvent: {

@@ -28,7 +28,15 @@ start() {
 stop() { stop_bg maildev 10; }
 
 status() {
-  if pid=$(pid_of maildev); then say "maildev running (pid $pid)"; else say "maildev stopped"; return 1; fi
+  if pid=$(pid_of maildev); then
+    say "maildev running (pid $pid)"
+  elif port_open "$MAILDEV_SMTP_PORT"; then
+    # As start takes it: a mail catcher of its own (compose's MailDev, say) answers there.
+    say "maildev: port $MAILDEV_SMTP_PORT answers (not started by this project)"
+  else
+    say "maildev stopped"
+    return 1
+  fi
 }
 
 case "${1:-}" in

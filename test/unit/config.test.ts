@@ -72,6 +72,15 @@ describe("loadConfig", () => {
     }
   });
 
+  it("refuses a Kafka broker port outside 1–65535", () => {
+    for (const b of ["k1:0", "k1:99999"]) {
+      expect(() => loadConfig({ KAFKA_BROKERS: b }), b).toThrow(
+        `KAFKA_BROKERS entry "${b}" has a port outside 1–65535`,
+      );
+    }
+    expect(loadConfig({ KAFKA_BROKERS: "k1:65535" }).kafka.brokers).toEqual(["k1:65535"]);
+  });
+
   it.each(["0 25 * * *", "61 * * * *", "0 8 * * * 2027", "every day at 8"])(
     "refuses REPORT_CRON %s at start, as the schedule would",
     cron => {

@@ -3,6 +3,7 @@
 // that process. Real processes, a temp RUN_DIR.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import net, { type AddressInfo } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -141,6 +142,35 @@ describe("the benchmark's brokers", () => {
       expect(() => loadConfig({ KAFKA_BROKERS: bad }), bad).toThrow(
         `KAFKA_BROKERS entry "${bad}" is not host:port`,
       );
+    }
+  });
+});
+
+describe("scripts/maildev.sh status", () => {
+  const status = (port: number, runDir: string) =>
+    run("scripts/maildev.sh", ["status"], {
+      cwd: projectRoot(),
+      env: { ...process.env, RUN_DIR: runDir, MAILDEV_SMTP_PORT: String(port) },
+    }).then(
+      ({ stdout }) => ({ code: 0, stdout }),
+      (err: { code: number; stdout: string }) => ({ code: err.code, stdout: err.stdout }),
+    );
+
+  it("counts a mail catcher it did not start as running, as start does, and nothing as stopped", async () => {
+    const tmp = tempDir();
+    const server = net.createServer(socket => socket.end());
+    try {
+      await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
+      const { port } = server.address() as AddressInfo;
+      expect(await status(port, tmp.dir)).toEqual({
+        code: 0,
+        stdout: `maildev: port ${port} answers (not started by this project)\n`,
+      });
+      await new Promise(resolve => server.close(resolve));
+      expect(await status(port, tmp.dir)).toEqual({ code: 1, stdout: "maildev stopped\n" });
+    } finally {
+      server.close();
+      tmp.remove();
     }
   });
 });
