@@ -43,7 +43,7 @@ run-services: build ## Run the three services in the foreground (Ctrl-C stops th
 stop-services: ## Stop services started in the background
 	scripts/services.sh stop
 
-test: build ## Unit + integration tests against real RabbitMQ, Kafka and SMTP
+test: build ## Unit, integration and system tests against real RabbitMQ, Kafka and SMTP
 	scripts/test.sh
 
 test-faults: build ## Fault suite: kill -9, SIGTERM, Kafka/RabbitMQ/SMTP outages on the real brokers
@@ -79,7 +79,7 @@ lint: install ## Type-check, lint and check formatting
 typecheck: install
 	npm run -s typecheck
 
-clean: ## Stop what make up started, then remove build output, the SQLite files, Kafka's data and the logs (not the jar cache)
+clean: ## Stop what make up started, then remove build output, the SQLite files, Kafka's data and the logs in ./data and ./.run (not a DATA_DIR or RUN_DIR of your own, nor the jar cache)
 	scripts/services.sh stop
 	scripts/brokers.sh stop
 	rm -rf dist generated data .run
