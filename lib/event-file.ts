@@ -140,7 +140,7 @@ class RowReader {
 
   /** A row's own text (raw also holds the blank lines skipped before it, and its line break) and place. */
   private place(raw: string, lastLine: number): { own: string; line: number; extra: number } {
-    const own = raw.replace(/^(?:\r?\n)+/, "").replace(/\r?\n$/, "");
+    const own = raw.replace(/^[\r\n]+/, "").replace(/\r?\n$/, "");
     const extra = own.match(/\r\n/g)?.length ?? 0;
     const breaks = own.match(/\n/g)?.length ?? 0;
     return { own, line: this.offset + lastLine - this.extraLines - extra - breaks, extra };
@@ -160,18 +160,21 @@ class RowReader {
     }
     // A row of several lines that reads as an event may still have swallowed the rows after it: a
     // quote opened in a flat column that only relaxed quoting could read (it took the next quote,
-    // of a later row, as its own), or that a later quote closed where a cell ends.
-    if (own.includes("\n")) {
-      const again = this.readAgain(own, line);
-      if (!readsStrictly(own, this.header()) || again.some(r => r.event !== undefined))
-        return this.broken(own, line, "unreadable CSV row", again);
-    }
+    // of a later row, as its own). A row that reads strictly is taken as written: a quoted cell may
+    // hold line breaks.
+    if (own.includes("\n") && !readsStrictly(own, this.header()))
+      return this.broken(own, line, "unreadable CSV row");
     return [{ line, event }];
   }
 
   /** A row csv-parse skipped (broken quoting, the wrong number of cells); none if said already. */
-  skipped(err: Error & { lines?: number; raw?: string }, raw = err.raw): FileRecord[] {
-    const { own, line, extra } = this.place(raw ?? "", err.lines ?? 0);
+  skipped(
+    err: Error & { code?: string; lines?: number; raw?: string },
+    raw = err.raw,
+  ): FileRecord[] {
+    // A quote still open at the end of the file: csv-parse counted its last CRLF as two lines too.
+    const atEnd = err.code === "CSV_QUOTE_NOT_CLOSED" && (raw ?? "").endsWith("\r\n") ? 1 : 0;
+    const { own, line, extra } = this.place(raw ?? "", (err.lines ?? 0) - atEnd);
     // csv-parse may report one row twice in a row (two stray quotes): one record per row.
     if (line === this.lastSkipped) return [];
     this.lastSkipped = line;

@@ -5,7 +5,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { readEventFile, type FileFormat } from "./event-file";
-import type { Rejection } from "./ingest";
+import { EVENTS_PER_REQUEST_MAX, type Rejection } from "./ingest";
 
 export interface ReplayOptions {
   file: string;
@@ -72,6 +72,8 @@ export async function replayFile(opts: ReplayOptions): Promise<ReplaySummary> {
   // At a rate below the batch size, a batch would go out as one burst above the rate.
   const batchSize = Math.min(
     opts.batchSize ?? 1000,
+    // More is refused as a whole (422 TOO_MANY_EVENTS), whatever the body limit.
+    EVENTS_PER_REQUEST_MAX,
     opts.rate === undefined ? Infinity : Math.max(1, Math.ceil(opts.rate)),
   );
   const endpoint = eventsUrl(opts.url);
@@ -133,7 +135,12 @@ export async function replayFile(opts: ReplayOptions): Promise<ReplaySummary> {
     // after the last one listed are sent again, for the reasons of theirs (the valid ones among them
     // are stored already; sent again, they change no count).
     const last = answer.rejected.at(-1)?.index;
-    if ((answer.rejectedCount ?? 0) > answer.rejected.length && last !== undefined) {
+    if ((answer.rejectedCount ?? 0) > answer.rejected.length) {
+      if (last === undefined) {
+        throw new ReplayError(
+          `POST ${endpoint.href} counted ${answer.rejectedCount} rejected events without listing any`,
+        );
+      }
       summary.sent += last + 1;
       summary.accepted += last + 1 - answer.rejected.length;
       await send(lines.slice(last + 1));

@@ -175,6 +175,42 @@ describe("readEventFile", () => {
     ]);
   });
 
+  it("keeps a row of several lines after a blank CRLF line, and one whose later line looks like a row", async () => {
+    const csv = [
+      "id,city,state,country,postCode,datetime",
+      "a1,Waco,TX,US,1,2026-01-01T00:00:00Z",
+      "",
+      '"a2","Fort',
+      'Worth",TX,US,76101,2026-01-01T00:00:00Z',
+      // Read alone, the second line would be a row of six cells.
+      'a3,"Fort',
+      'Worth, East",TX,US,76101,2026-01-01T00:00:00Z',
+    ].join("\r\n");
+    const records = await readAll("crlf-blank.csv", `${csv}\r\n`);
+    expect(records.map(r => [r.line, r.error ?? (r.event as { id: string }).id])).toEqual([
+      [2, "a1"],
+      [4, "a2"],
+      [6, "a3"],
+    ]);
+  });
+
+  it("numbers the rows after a quote still open at the end of a CRLF file right", async () => {
+    const csv = [
+      "id,city,state,country,postCode,datetime",
+      'a1,"Open,TX,US,1,2026-01-01T00:00:00Z',
+      "a2,Waco,TX,US,76701,2026-01-01T00:00:00Z",
+      "a3,Reno,NV,US,89501,2026-01-01T00:00:00Z",
+    ].join("\r\n");
+    const records = await readAll("crlf-open-end.csv", `${csv}\r\n`);
+    expect(
+      records.map(r => [r.line, r.event === undefined ? "error" : (r.event as { id: string }).id]),
+    ).toEqual([
+      [2, "error"],
+      [3, "a2"],
+      [4, "a3"],
+    ]);
+  });
+
   it("reports a row of several lines that is no event, and swallowed no row, as one error", async () => {
     const csv = [
       "id,address,inserted_at",

@@ -112,6 +112,26 @@ describe("replayFile", () => {
     }
   });
 
+  it("sends at most 100,000 events per batch, the most the gateway takes in a request", async () => {
+    posts.length = 0;
+    const file = write("big-batch.ndjson", events(100_005));
+    const summary = await replayFile({ file, url, batchSize: 150_000 });
+    expect(summary).toMatchObject({ read: 100_005, accepted: 100_005, batches: 2 });
+    expect(posts).toEqual([100_000, 5]);
+  });
+
+  it("stops when the gateway counts rejected events without listing any", async () => {
+    listed = 0;
+    try {
+      const lines = [JSON.stringify({ id: "b", bad: true })];
+      await expect(replayFile({ file: write("unlisted.ndjson", lines), url })).rejects.toThrow(
+        /counted 1 rejected events without listing any/,
+      );
+    } finally {
+      listed = Infinity;
+    }
+  });
+
   it("sends at most a second's worth of events per batch under --rate", async () => {
     posts.length = 0;
     const summary = await replayFile({ file: write("rate.ndjson", events(40)), url, rate: 20 });
