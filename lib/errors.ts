@@ -33,12 +33,14 @@ export class DependencyUnavailableError extends Errors.MoleculerRetryableError {
 
 /** More reports over a time window asked at once than the gateway lets through (503, retry later). */
 export class ReportsBusyError extends Errors.MoleculerRetryableError {
-  constructor(running: number, waiting: number) {
+  constructor(running: number, waiting: number, waitedMs?: number) {
     super(
-      `Too many reports over a time window at once (${running} running, ${waiting} waiting); retry later.`,
+      waitedMs === undefined
+        ? `Too many reports over a time window at once (${running} running, ${waiting} waiting); retry later.`
+        : `Too many reports over a time window at once: this one waited ${waitedMs / 1000} s for its turn; retry later.`,
       503,
       "REPORTS_BUSY",
-      { running, waiting },
+      waitedMs === undefined ? { running, waiting } : { running, waiting, waitedMs },
     );
     this.name = "ReportsBusyError";
   }

@@ -501,7 +501,7 @@ export function buildOpenApi(server: string): Record<string, unknown> {
               },
             }),
             "503": errorResponse(
-              "A service is unreachable, or more reports over a time window (from/to) are asked at once than the gateway lets through (2 running, 8 waiting; data.cause REPORTS_BUSY). Retry after Retry-After seconds.",
+              "A service is unreachable, or more reports over a time window (from/to) are asked at once than the gateway lets through (1 running, 8 waiting, each for at most half of RPC_TIMEOUT_MS; data.cause REPORTS_BUSY). Retry after Retry-After seconds.",
               {
                 error: {
                   type: "SERVICE_UNAVAILABLE",

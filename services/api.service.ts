@@ -100,7 +100,10 @@ export interface DashboardState {
 const CONNECTIONS_CHECK_MS = 1000;
 
 /** Reports over a time window asked of userstats at once, and more waiting at the gateway. */
-const WINDOWS_RUNNING = 2;
+/** Reports over a time window asked of userstats at once (it counts them one at a time, on one
+ * thread: a second would only wait there), and more waiting here, each for at most half of
+ * RPC_TIMEOUT_MS (the rest is the report's: past its timeout a request would be a 503 anyway). */
+const WINDOWS_RUNNING = 1;
 const WINDOWS_WAITING = 8;
 
 /**
@@ -141,7 +144,8 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
   const windows = new Admission(
     WINDOWS_RUNNING,
     WINDOWS_WAITING,
-    () => new ReportsBusyError(WINDOWS_RUNNING, WINDOWS_WAITING),
+    waitedMs => new ReportsBusyError(WINDOWS_RUNNING, WINDOWS_WAITING, waitedMs),
+    config.moleculer.requestTimeoutMs / 2,
   );
   const cors = config.http.corsOrigins.length > 0;
   let openApiDocument: Record<string, unknown> | undefined;
@@ -389,6 +393,20 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
     },
 
     methods: {
+      /**
+       * moleculer-web's own handler logs every 5xx as an error with its stack before answering; the
+       * gateway's onError logs a fault with its stack and an expected 503 (a service down, busy or
+       * late) as one warning.
+       */
+      errorHandler(
+        this: ApiThis & { sendError: SendError },
+        req: IncomingMessage,
+        res: ServerResponse,
+        err: Error,
+      ) {
+        this.sendError(req, res, err);
+      },
+
       /** Neither a route nor a file: a JSON 404 (a route asked with another method got 405 before). */
       send404(this: ApiThis & { sendError: SendError }, req: IncomingMessage, res: ServerResponse) {
         this.sendError(req, res, notFound());

@@ -52,8 +52,9 @@ describe("limits", () => {
     );
     const ok = answers.filter(a => a.status === 200);
     const busy = answers.filter(a => a.status !== 200);
-    // 2 running and 8 waiting always get through.
-    expect(ok.length).toBeGreaterThanOrEqual(10);
+    // 1 running and 8 waiting get through (windows of an almost empty store are counted in well
+    // under the half of RPC_TIMEOUT_MS a waiting one may wait).
+    expect(ok.length).toBeGreaterThanOrEqual(9);
     for (const a of busy) {
       expect(a.status).toBe(503);
       expect(a.body).toMatchObject({ error: { data: { cause: "REPORTS_BUSY" } } });

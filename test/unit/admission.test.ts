@@ -39,6 +39,28 @@ describe("Admission", () => {
     expect(admission.load).toEqual({ running: 0, waiting: 0 });
   });
 
+  it("refuses a task whose wait runs out, and gives the place to the next one still waiting", async () => {
+    const admission = new Admission(
+      1,
+      2,
+      (waitedMs?: number) =>
+        new Error(`busy${waitedMs === undefined ? "" : ` after ${waitedMs} ms`}`),
+      50,
+    );
+    const first = deferred();
+    const running = admission.run(first.task);
+    const late = admission.run(() => Promise.resolve("late")).catch((err: Error) => err.message);
+    expect(admission.load).toEqual({ running: 1, waiting: 1 });
+    expect(await late).toBe("busy after 50 ms");
+    expect(admission.load).toEqual({ running: 1, waiting: 0 });
+    // One that comes later waits its own 50 ms; the place freed before then goes to it.
+    const next = admission.run(() => Promise.resolve("next"));
+    first.finish("first");
+    expect(await running).toBe("first");
+    expect(await next).toBe("next");
+    expect(admission.load).toEqual({ running: 0, waiting: 0 });
+  });
+
   it("frees a place when a task fails", async () => {
     const admission = new Admission(1, 0, () => new Error("busy"));
     await expect(admission.run(() => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
