@@ -28,7 +28,7 @@ down: ## Stop everything `make up` started
 	scripts/services.sh stop
 	scripts/brokers.sh stop
 
-status: ## Show what runs; fails (exit 1) when something is down
+status: ## Show what runs; fails (make exits non-zero) when something is down
 	@rc=0; scripts/brokers.sh status || rc=1; scripts/services.sh status || rc=1; exit $$rc
 
 run-brokers: install ## Start RabbitMQ, Kafka and MailDev (docker compose if a Docker engine runs)

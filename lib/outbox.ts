@@ -417,9 +417,16 @@ export class ReportOutbox {
 
   /** The CSV attachment of a report. */
   csv(id: number): string | undefined {
-    const row = this.db.prepare("SELECT csv FROM reports WHERE id = ?").get(id) as
-      { csv: Buffer } | undefined;
-    return row === undefined ? undefined : gunzipSync(row.csv).toString("utf8");
+    return this.attachment(id)?.csv;
+  }
+
+  /** The CSV attachment of a report with the file name the email gives it. */
+  attachment(id: number): { csv: string; filename: string } | undefined {
+    const row = this.db.prepare("SELECT csv, csv_filename FROM reports WHERE id = ?").get(id) as
+      { csv: Buffer; csv_filename: string } | undefined;
+    return row === undefined
+      ? undefined
+      : { csv: gunzipSync(row.csv).toString("utf8"), filename: row.csv_filename };
   }
 
   /** History, newest first; `before` pages backwards by id. */

@@ -211,8 +211,13 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
             return stored.html;
           }
           if (ctx.params.format === "csv") {
+            const attachment = this.outbox.attachment(stored.id);
             ctx.meta.$responseType = "text/csv; charset=utf-8";
-            return this.outbox.csv(stored.id) ?? "";
+            // Saved under the name the email gives it.
+            ctx.meta.$responseHeaders = {
+              "Content-Disposition": `attachment; filename="${attachment?.filename ?? `report-${stored.id}.csv`}"`,
+            };
+            return attachment?.csv ?? "";
           }
           return stored;
         },

@@ -98,6 +98,13 @@ describe("report emails", () => {
     expect(html.headers.get("content-type")).toMatch(/^text\/html/);
     const mail = smtp.mails.find(m => m.parsed.messageId === latest.messageId);
     expect(html.text).toBe(mail?.parsed.html);
+    // Its CSV is the email's attachment, saved under the same name.
+    const csv = await http(sys.baseUrl, `/reports/${latest.id}?format=csv`);
+    const attached = mail?.parsed.attachments.find(a => a.filename?.endsWith(".csv"));
+    expect(csv.headers.get("content-disposition")).toBe(
+      `attachment; filename="${attached?.filename}"`,
+    );
+    expect(csv.text).toBe(attached?.content.toString("utf8"));
     const json = await http(sys.baseUrl, `/reports/${latest.id}`);
     expect(json.body).toMatchObject({ id: latest.id, status: "sent", report: { total: 40 } });
     expect((await http(sys.baseUrl, "/reports/999999")).status).toBe(404);
