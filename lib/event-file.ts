@@ -288,11 +288,17 @@ export async function* readEventFile(
       // A byte order mark (editors on Windows write one) is not part of the first event.
       const text = line === 1 && read.startsWith("\uFEFF") ? read.slice(1) : read;
       if (text.trim() === "") continue;
+      let value: unknown;
       try {
-        yield { line, event: JSON.parse(text) as unknown };
+        value = JSON.parse(text);
       } catch (err) {
         yield { line, error: `not JSON: ${(err as Error).message}` };
+        continue;
       }
+      // A file that is one JSON array (what POST /events takes as application/json) is no NDJSON.
+      yield Array.isArray(value)
+        ? { line, error: "a JSON array, not an event: NDJSON is one event per line" }
+        : { line, event: value };
     }
     return;
   }

@@ -3,8 +3,9 @@
  * optional rate, retrying when the system is busy or briefly unavailable. Sending the same file
  * again changes no count (events are keyed by id).
  */
+import fs from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
-import { readEventFile, type FileFormat } from "./event-file";
+import { formatOf, readEventFile, type FileFormat } from "./event-file";
 import { EVENTS_PER_REQUEST_MAX, type Rejection } from "./ingest";
 
 export interface ReplayOptions {
@@ -172,11 +173,42 @@ export async function replayFile(opts: ReplayOptions): Promise<ReplaySummary> {
     if (batch.length >= batchSize) await flush();
   }
   await flush();
+  if (summary.sent === 0) throw new ReplayError(nothingToSend(opts, summary));
   summary.rejections.sort((a, b) => a.line - b.line);
   summary.rejections.length = Math.min(summary.rejections.length, REJECTIONS_KEPT);
   summary.seconds = (Date.now() - started) / 1000;
   report();
   return summary;
+}
+
+/**
+ * Why a file gave nothing to send: no rows, or none that reads as its format (a README replayed,
+ * say, or a JSON array where NDJSON is read). Such a replay is a mistake, not a success.
+ */
+function nothingToSend(opts: ReplayOptions, summary: ReplaySummary): string {
+  if (summary.read === 0) return `${opts.file} holds no rows, so no events`;
+  const format = opts.format ?? formatOf(opts.file);
+  const first = summary.rejections.reduce((a, b) => (b.line < a.line ? b : a));
+  let hint = "";
+  if (format === "ndjson") {
+    const fd = fs.openSync(opts.file, "r");
+    try {
+      const head = Buffer.alloc(256);
+      const text = head.subarray(0, fs.readSync(fd, head, 0, 256, 0)).toString("utf8");
+      if (
+        text
+          .replace(/^\uFEFF/, "")
+          .trimStart()
+          .startsWith("[")
+      ) {
+        hint =
+          "; it looks like one JSON array, and replay reads NDJSON, one event per line (`jq -c '.[]' <file>` writes that)";
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  return `no row of ${opts.file} reads as ${format === "csv" ? "CSV events" : "NDJSON events"} (line ${first.line}: ${first.errors.join("; ")}), so nothing was sent${hint}`;
 }
 
 /** POST /events of a gateway base URL; a URL that is not one stops the replay before it starts. */

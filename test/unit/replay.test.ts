@@ -77,10 +77,11 @@ describe("replayFile", () => {
     const file = write("bad.csv", [
       "id,address,inserted_at",
       ...Array.from({ length: 250 }, (_, i) => `n${i},not an address,2019-05-07 17:33:20`),
+      `ok,"{'city': 'Reno'}",2019-05-07 17:33:20`,
     ]);
     const seen: RowError[] = [];
     const summary = await replayFile({ file, url, onRejection: r => seen.push(r) });
-    expect(summary).toMatchObject({ read: 250, rejected: 250, accepted: 0, batches: 0 });
+    expect(summary).toMatchObject({ read: 251, rejected: 250, accepted: 1, batches: 1 });
     expect(seen.map(r => r.line)).toEqual(Array.from({ length: 250 }, (_, i) => i + 2));
     expect(summary.rejections).toHaveLength(REJECTIONS_KEPT);
     expect(summary.rejections.map(r => r.line)).toEqual(
@@ -131,6 +132,36 @@ describe("replayFile", () => {
       listed = Infinity;
     }
   });
+
+  it.each([
+    ["empty.ndjson", "", /^.*empty\.ndjson holds no rows, so no events$/],
+    ["header-only.csv", "id,city,state,country,postCode,datetime\n", /holds no rows/],
+    [
+      "readme.md",
+      "# Title\n\nSome text.\n",
+      /^no row of .*readme\.md reads as NDJSON events \(line 1: not JSON: .*\), so nothing was sent$/,
+    ],
+    [
+      "array.json",
+      '[{"id":"a"},{"id":"b"}]\n',
+      /\(line 1: a JSON array, not an event: NDJSON is one event per line\), so nothing was sent; it looks like one JSON array, and replay reads NDJSON, one event per line \(`jq -c '\.\[\]' <file>` writes that\)$/,
+    ],
+    [
+      "pretty.json",
+      '[\n  {\n    "id": "a"\n  }\n]\n',
+      /\(line 1: not JSON: .*\), so nothing was sent; it looks like one JSON array/,
+    ],
+  ])(
+    "stops with what is wrong when %s gives nothing to send, sending nothing",
+    async (name, text, message) => {
+      posts.length = 0;
+      const file = path.join(tmp.dir, name);
+      fs.writeFileSync(file, text);
+      await expect(replayFile({ file, url })).rejects.toThrow(message);
+      await expect(replayFile({ file, url })).rejects.toThrow(ReplayError);
+      expect(posts).toEqual([]);
+    },
+  );
 
   it("sends at most a second's worth of events per batch under --rate", async () => {
     posts.length = 0;
