@@ -95,7 +95,11 @@ export function ingestJsonText(text: string): IngestResult {
   try {
     body = JSON.parse(text);
   } catch {
-    throw new MalformedBodyError("The request body is not valid JSON.", "MALFORMED_JSON");
+    // One event per line, sent as JSON: say what it should be sent as.
+    const lines = /\}\s*\n\s*\{/.test(text)
+      ? " One event per line is NDJSON: send it with Content-Type application/x-ndjson."
+      : "";
+    throw new MalformedBodyError(`The request body is not valid JSON.${lines}`, "MALFORMED_JSON");
   }
   return ingestArray(body);
 }

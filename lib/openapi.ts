@@ -400,6 +400,13 @@ export function buildOpenApi(server: string): Record<string, unknown> {
                 schema: { type: "string" },
                 example: `${JSON.stringify(schemas.UserEvent?.example)}\n`,
               },
+              // The same, under NDJSON's other names.
+              ...Object.fromEntries(
+                ["application/ndjson", "application/jsonl", "application/x-jsonlines"].map(type => [
+                  type,
+                  { schema: { type: "string" } },
+                ]),
+              ),
             },
           },
           responses: {

@@ -70,6 +70,13 @@ type Meta = Record<string, unknown>;
 const BACKENDS = ["userevents", "userstats"] as const;
 const HEALTH_TIMEOUT_MS = 3000;
 const NDJSON = "application/x-ndjson";
+/** NDJSON under its other common names (JSON Lines among them). */
+const NDJSON_TYPES = new Set([
+  NDJSON,
+  "application/ndjson",
+  "application/jsonl",
+  "application/x-jsonlines",
+]);
 /** Neither a route nor a file: answered as a JSON 404. */
 const notFound = (): Error =>
   Object.assign(new Error("Not found"), { code: 404, type: "NOT_FOUND" });
@@ -240,7 +247,7 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
           bodyParsers: {
             json: false,
             text: {
-              type: ["application/json", NDJSON],
+              type: ["application/json", ...NDJSON_TYPES],
               limit: config.http.bodyLimitBytes,
               inflate: false,
             },
@@ -282,7 +289,7 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
             // "not JSON" (400) like any other, an empty NDJSON body holds no events.
             const text = typeof req.$params.body === "string" ? req.$params.body : "";
             if (type === "application/json") req.$params = { json: text };
-            else if (type === NDJSON) req.$params = { ndjson: text };
+            else if (type !== undefined && NDJSON_TYPES.has(type)) req.$params = { ndjson: text };
             else throw new UnsupportedMediaTypeError(type ?? "", ["application/json", NDJSON]);
           },
           onAfterCall(

@@ -513,6 +513,15 @@ const eventCases: Case[] = [
     JSON.stringify([...Array.from({ length: 1500 }, (_, i) => i), MANY_EVENT]),
     { accepted: 1, rejected: 1000, rejectedCount: 1500, adds: [MANY_EVENT] },
   ),
+  // NDJSON under its other names is NDJSON (these are 202: each case's one event is invalid).
+  ...["application/ndjson", "application/jsonl", "application/x-jsonlines"].map(type =>
+    post(
+      `NDJSON as ${type}`,
+      '{"id":"x"}\n',
+      { status: 202, accepted: 0, rejected: 1 },
+      { "content-type": type },
+    ),
+  ),
   {
     name: "POST /events with a query parameter (it takes none)",
     method: "POST",

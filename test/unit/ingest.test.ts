@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   EVENTS_PER_REQUEST_MAX,
   ingestArray,
+  ingestJsonText,
   ingestNdjson,
   InvalidBodyError,
   MalformedBodyError,
@@ -56,6 +57,14 @@ describe("ingest", () => {
     expect(rejected).toEqual([
       { index: 1, line: 3, errors: [expect.objectContaining({ type: "json" })] },
     ]);
+  });
+
+  it("says to send one event per line as NDJSON when such a body comes as JSON", () => {
+    const ndjson = `${JSON.stringify(ok(ID1))}\n${JSON.stringify(ok(ID2))}\n`;
+    expect(() => ingestJsonText(ndjson)).toThrow(
+      "The request body is not valid JSON. One event per line is NDJSON: send it with Content-Type application/x-ndjson.",
+    );
+    expect(() => ingestJsonText("{")).toThrow(/^The request body is not valid JSON\.$/);
   });
 
   it("refuses NDJSON of which no line is JSON with a 400", () => {
