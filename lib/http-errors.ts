@@ -65,6 +65,17 @@ export const RETRY_AFTER_SECONDS = 5;
 const INTERNAL_KEYS = new Set(["nodeID", "action"]);
 
 /**
+ * The validator's messages for the problems a route parameter can have, in the gateway's own
+ * words (as /report's check words them: "'format' must be one of json, csv.").
+ */
+const OWN_WORDING: Record<string, (field: string, expected: unknown) => string> = {
+  enumValue: (f, e) => `'${f}' must be one of ${String(e)}.`,
+  stringMax: (f, e) => `'${f}' must be at most ${String(e)} characters long.`,
+  stringMin: (f, e) => `'${f}' must be at least ${String(e)} characters long.`,
+  required: f => `'${f}' is required.`,
+};
+
+/**
  * A client error's details without the node and action that found them; an unknown-parameters
  * problem of the validator (`$$strict`) becomes one `unknownParameter` problem per parameter, named
  * in `field`, as /report's own check gives them.
@@ -76,6 +87,9 @@ function clientData(data: unknown): unknown {
     const kept = Object.fromEntries(
       Object.entries(item as Record<string, unknown>).filter(([k]) => !INTERNAL_KEYS.has(k)),
     );
+    const worded = typeof kept.field === "string" ? OWN_WORDING[String(kept.type)] : undefined;
+    if (worded !== undefined)
+      return [{ ...kept, message: worded(kept.field as string, kept.expected) }];
     if (kept.type !== "objectStrict" || typeof kept.actual !== "string") return [kept];
     // What is known instead, when the route takes any parameter at all.
     const expected = kept.expected === "" ? {} : { expected: kept.expected };

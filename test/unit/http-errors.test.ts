@@ -5,6 +5,29 @@ import { DependencyUnavailableError, JobNotFoundError, ReportNotSentError } from
 import { clientErrorResponse, toHttpError } from "../../lib/http-errors";
 
 describe("toHttpError", () => {
+  it("words the validator's problems of a parameter as the gateway's own checks do", () => {
+    const e = toHttpError(
+      new Errors.ValidationError("Parameters validation error!", "VALIDATION_ERROR", [
+        {
+          type: "enumValue",
+          field: "format",
+          expected: "json, html, csv",
+          actual: "xml",
+          message: "m",
+        },
+        { type: "stringMax", field: "id", expected: 100, actual: 300, message: "m" },
+        { type: "required", field: "id", message: "m" },
+        { type: "numberMin", field: "n", expected: 1, actual: 0, message: "kept as it is" },
+      ]),
+    );
+    expect((e.body.error.data as { message: string }[]).map(p => p.message)).toEqual([
+      "'format' must be one of json, html, csv.",
+      "'id' must be at most 100 characters long.",
+      "'id' is required.",
+      "kept as it is",
+    ]);
+  });
+
   it("names the charset it refuses, from the gateway's check or body-parser's", () => {
     for (const message of ['Unsupported charset "latin1"', 'unsupported charset "LATIN1"']) {
       const e = toHttpError(Object.assign(new Error(message), { type: "charset.unsupported" }));
