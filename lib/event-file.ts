@@ -140,7 +140,7 @@ class RowReader {
 
   /** A row's own text (raw also holds the blank lines skipped before it, and its line break) and place. */
   private place(raw: string, lastLine: number): { own: string; line: number; extra: number } {
-    const own = raw.replace(/^[\r\n]+/, "").replace(/\r?\n$/, "");
+    const own = raw.replace(/^[\r\n]+/, "").replace(/[\r\n]+$/, "");
     const extra = own.match(/\r\n/g)?.length ?? 0;
     const breaks = own.match(/\n/g)?.length ?? 0;
     return { own, line: this.offset + lastLine - this.extraLines - extra - breaks, extra };
@@ -162,7 +162,7 @@ class RowReader {
     // quote opened in a flat column that only relaxed quoting could read (it took the next quote,
     // of a later row, as its own). A row that reads strictly is taken as written: a quoted cell may
     // hold line breaks.
-    if (own.includes("\n") && !readsStrictly(own, this.header()))
+    if (own.includes("\n") && !readsStrictly(own))
       return this.broken(own, line, "unreadable CSV row");
     return [{ line, event }];
   }
@@ -172,9 +172,20 @@ class RowReader {
     err: Error & { code?: string; lines?: number; raw?: string },
     raw = err.raw,
   ): FileRecord[] {
-    // A quote still open at the end of the file: csv-parse counted its last CRLF as two lines too.
-    const atEnd = err.code === "CSV_QUOTE_NOT_CLOSED" && (raw ?? "").endsWith("\r\n") ? 1 : 0;
-    const { own, line, extra } = this.place(raw ?? "", (err.lines ?? 0) - atEnd);
+    const placed = this.place(raw ?? "", err.lines ?? 0);
+    const { own, extra } = placed;
+    let { line } = placed;
+    if (err.code === "CSV_QUOTE_NOT_CLOSED") {
+      // A quote still open at the end of the text: the row runs to it, blank lines at the end
+      // included. csv-parse counted each of its line breaks, a CRLF as two, but the last one of
+      // the text when it ends with one.
+      const text = (raw ?? "").replace(/^[\r\n]+/, "");
+      const counted =
+        (text.match(/\r\n/g)?.length ?? 0) +
+        (text.match(/\n/g)?.length ?? 0) -
+        (/\n$/.test(text) ? 1 : 0);
+      line = this.offset + (err.lines ?? 0) - counted - this.extraLines;
+    }
     // csv-parse may report one row twice in a row (two stray quotes): one record per row.
     if (line === this.lastSkipped) return [];
     this.lastSkipped = line;
@@ -244,13 +255,19 @@ class RowReader {
   }
 }
 
-/** Whether a row's text is one row of CSV without relaxed quoting (each quote where a cell ends). */
-function readsStrictly(own: string, header: string[]): boolean {
-  try {
-    return parseSync(own, { columns: header, trim: false }).length === 1;
-  } catch {
-    return false;
-  }
+/**
+ * A row of CSV as RFC 4180 writes it: cells separated by commas, each either quoted (quotes inside
+ * doubled; line breaks allowed) or unquoted (no quote, comma or line break). Each cell has one way
+ * to match, so the test takes time in proportion to the row.
+ */
+const STRICT_ROW = /^(?:"(?:[^"]|"")*"|[^",\r\n]*)(?:,(?:"(?:[^"]|"")*"|[^",\r\n]*))*$/;
+
+/**
+ * Whether a row's text reads the same without relaxed quoting (each quote where a cell starts or
+ * ends, or doubled). It only asks about rows csv-parse read, so the number of cells is right.
+ */
+function readsStrictly(own: string): boolean {
+  return STRICT_ROW.test(own);
 }
 
 /** csv-parse's message without its own line number (the record gives the line). */

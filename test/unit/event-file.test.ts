@@ -194,14 +194,14 @@ describe("readEventFile", () => {
     ]);
   });
 
-  it("numbers the rows after a quote still open at the end of a CRLF file right", async () => {
+  it("numbers the rows after a quote still open at the end of a CRLF file right, blank lines after them or not", async () => {
     const csv = [
       "id,city,state,country,postCode,datetime",
       'a1,"Open,TX,US,1,2026-01-01T00:00:00Z',
       "a2,Waco,TX,US,76701,2026-01-01T00:00:00Z",
       "a3,Reno,NV,US,89501,2026-01-01T00:00:00Z",
     ].join("\r\n");
-    const records = await readAll("crlf-open-end.csv", `${csv}\r\n`);
+    const records = await readAll("crlf-open-end.csv", `${csv}\r\n\r\n\r\n`);
     expect(
       records.map(r => [r.line, r.event === undefined ? "error" : (r.event as { id: string }).id]),
     ).toEqual([
@@ -209,6 +209,13 @@ describe("readEventFile", () => {
       [3, "a2"],
       [4, "a3"],
     ]);
+    for (const end of ["", "\n", "\n\n"]) {
+      const lf = await readAll("lf-open-end.csv", `${csv.replaceAll("\r\n", "\n")}${end}`);
+      expect(
+        lf.map(r => r.line),
+        JSON.stringify(end),
+      ).toEqual([2, 3, 4]);
+    }
   });
 
   it("reports a row of several lines that is no event, and swallowed no row, as one error", async () => {
