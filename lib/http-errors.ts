@@ -71,7 +71,8 @@ const INTERNAL_KEYS = new Set(["nodeID", "action"]);
 const OWN_WORDING: Record<string, (field: string, expected: unknown) => string> = {
   enumValue: (f, e) => `'${f}' must be one of ${String(e)}.`,
   stringMax: (f, e) => `'${f}' must be at most ${String(e)} characters long.`,
-  stringMin: (f, e) => `'${f}' must be at least ${String(e)} characters long.`,
+  stringMin: (f, e) =>
+    e === 1 ? `'${f}' must not be empty.` : `'${f}' must be at least ${String(e)} characters long.`,
   required: f => `'${f}' is required.`,
 };
 
@@ -87,7 +88,10 @@ function clientData(data: unknown): unknown {
     const kept = Object.fromEntries(
       Object.entries(item as Record<string, unknown>).filter(([k]) => !INTERNAL_KEYS.has(k)),
     );
-    const worded = typeof kept.field === "string" ? OWN_WORDING[String(kept.type)] : undefined;
+    const worded =
+      typeof kept.field === "string" && Object.hasOwn(OWN_WORDING, String(kept.type))
+        ? OWN_WORDING[String(kept.type)]
+        : undefined;
     if (worded !== undefined)
       return [{ ...kept, message: worded(kept.field as string, kept.expected) }];
     if (kept.type !== "objectStrict" || typeof kept.actual !== "string") return [kept];

@@ -96,7 +96,8 @@ export function ingestJsonText(text: string): IngestResult {
     body = JSON.parse(text);
   } catch {
     // One event per line, sent as JSON: say what it should be sent as.
-    const lines = /\}\s*\n\s*\{/.test(text)
+    // Only blanks before the line break: with \s there, a "}" and a million line breaks took hours.
+    const lines = /\}[^\S\n]*\n\s*\{/.test(text)
       ? " One event per line is NDJSON: send it with Content-Type application/x-ndjson."
       : "";
     throw new MalformedBodyError(`The request body is not valid JSON.${lines}`, "MALFORMED_JSON");

@@ -163,17 +163,20 @@ export async function replayFile(opts: ReplayOptions): Promise<ReplaySummary> {
     report();
   };
 
+  // Rows that read as events (sent, or refused by the gateway).
+  let readable = 0;
   for await (const record of readEventFile(opts.file, opts.format, n => (summary.bytesRead += n))) {
     summary.read++;
     if (record.error !== undefined) {
       reject({ line: record.line, errors: [record.error] });
       continue;
     }
+    readable++;
     batch.push({ line: record.line, event: record.event });
     if (batch.length >= batchSize) await flush();
   }
   await flush();
-  if (summary.sent === 0) throw new ReplayError(nothingToSend(opts, summary));
+  if (summary.sent === 0) throw new ReplayError(nothingToSend(opts, summary, readable));
   summary.rejections.sort((a, b) => a.line - b.line);
   summary.rejections.length = Math.min(summary.rejections.length, REJECTIONS_KEPT);
   summary.seconds = (Date.now() - started) / 1000;
@@ -185,30 +188,39 @@ export async function replayFile(opts: ReplayOptions): Promise<ReplaySummary> {
  * Why a file gave nothing to send: no rows, or none that reads as its format (a README replayed,
  * say, or a JSON array where NDJSON is read). Such a replay is a mistake, not a success.
  */
-function nothingToSend(opts: ReplayOptions, summary: ReplaySummary): string {
+function nothingToSend(opts: ReplayOptions, summary: ReplaySummary, readable: number): string {
   if (summary.read === 0) return `${opts.file} holds no rows, so no events`;
   const format = opts.format ?? formatOf(opts.file);
   const first = summary.rejections.reduce((a, b) => (b.line < a.line ? b : a));
+  const why = `line ${first.line}: ${first.errors.join("; ")}`;
+  // Events were read, and none could be sent (each larger than the gateway takes, say).
+  if (readable > 0) return `none of the ${readable} events of ${opts.file} could be sent (${why})`;
   let hint = "";
-  if (format === "ndjson") {
-    const fd = fs.openSync(opts.file, "r");
+  if (format === "ndjson" && startsWithBracket(opts.file)) {
+    hint =
+      "; it looks like one JSON array, and replay reads NDJSON, one event per line (`jq -c '.[]' <file>` writes that)";
+  }
+  return `no row of ${opts.file} reads as ${format === "csv" ? "CSV events" : "NDJSON events"} (${why}), so nothing was sent${hint}`;
+}
+
+/** Whether a file's first character (past a byte order mark and blanks) is "[". */
+function startsWithBracket(file: string): boolean {
+  try {
+    const fd = fs.openSync(file, "r");
     try {
       const head = Buffer.alloc(256);
       const text = head.subarray(0, fs.readSync(fd, head, 0, 256, 0)).toString("utf8");
-      if (
-        text
-          .replace(/^\uFEFF/, "")
-          .trimStart()
-          .startsWith("[")
-      ) {
-        hint =
-          "; it looks like one JSON array, and replay reads NDJSON, one event per line (`jq -c '.[]' <file>` writes that)";
-      }
+      return text
+        .replace(/^\uFEFF/, "")
+        .trimStart()
+        .startsWith("[");
     } finally {
       fs.closeSync(fd);
     }
+  } catch {
+    // Gone since it was read: no hint.
+    return false;
   }
-  return `no row of ${opts.file} reads as ${format === "csv" ? "CSV events" : "NDJSON events"} (line ${first.line}: ${first.errors.join("; ")}), so nothing was sent${hint}`;
 }
 
 /** POST /events of a gateway base URL; a URL that is not one stops the replay before it starts. */

@@ -218,6 +218,24 @@ describe("readEventFile", () => {
     }
   });
 
+  it("reads a quoted cell of megabytes over many lines as it is written", async () => {
+    const huge = `"${"x\n".repeat(4_500_000)}"`;
+    const csv = [
+      "id,city,state,country,postCode,datetime",
+      `h1,${huge},TX,US,1,2026-01-01T00:00:00Z`,
+    ];
+    const records = await readAll(
+      "huge-cell.csv",
+      `${csv.join("\n")}\nh2,Waco,TX,US,1,2026-01-01T00:00:00Z\n`,
+    );
+    expect(
+      records.map(r => [r.line, r.event === undefined ? "error" : (r.event as { id: string }).id]),
+    ).toEqual([
+      [2, "h1"],
+      [4_500_003, "h2"],
+    ]);
+  });
+
   it("reports a row of several lines that is no event, and swallowed no row, as one error", async () => {
     const csv = [
       "id,address,inserted_at",

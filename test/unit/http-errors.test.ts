@@ -17,6 +17,8 @@ describe("toHttpError", () => {
         },
         { type: "stringMax", field: "id", expected: 100, actual: 300, message: "m" },
         { type: "required", field: "id", message: "m" },
+        { type: "stringMin", field: "id", expected: 1, actual: 0, message: "m" },
+        { type: "__proto__", field: "x", message: "not ours to word" },
         { type: "numberMin", field: "n", expected: 1, actual: 0, message: "kept as it is" },
       ]),
     );
@@ -24,6 +26,8 @@ describe("toHttpError", () => {
       "'format' must be one of json, html, csv.",
       "'id' must be at most 100 characters long.",
       "'id' is required.",
+      "'id' must not be empty.",
+      "not ours to word",
       "kept as it is",
     ]);
   });

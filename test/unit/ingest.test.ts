@@ -65,6 +65,10 @@ describe("ingest", () => {
       "The request body is not valid JSON. One event per line is NDJSON: send it with Content-Type application/x-ndjson.",
     );
     expect(() => ingestJsonText("{")).toThrow(/^The request body is not valid JSON\.$/);
+    // Looking for that hint in a "}" and many line breaks took time in their square.
+    expect(() => ingestJsonText(`}${"\n".repeat(500_000)}`)).toThrow(
+      /^The request body is not valid JSON\.$/,
+    );
   });
 
   it("refuses NDJSON of which no line is JSON with a 400", () => {

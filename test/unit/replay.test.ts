@@ -163,6 +163,18 @@ describe("replayFile", () => {
     },
   );
 
+  it("says when it read events and could send none of them", async () => {
+    bodyLimit = 10;
+    try {
+      const file = write("all-large.ndjson", events(3));
+      await expect(replayFile({ file, url })).rejects.toThrow(
+        /^none of the 3 events of .*all-large\.ndjson could be sent \(line 1: the event alone is larger than the gateway takes/,
+      );
+    } finally {
+      bodyLimit = Infinity;
+    }
+  });
+
   it("sends at most a second's worth of events per batch under --rate", async () => {
     posts.length = 0;
     const summary = await replayFile({ file: write("rate.ndjson", events(40)), url, rate: 20 });
