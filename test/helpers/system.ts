@@ -28,7 +28,8 @@ export async function testEnv(env: Record<string, string> = {}): Promise<Record<
     USER_EVENTS_TOPIC: `user-events-${id}`,
     USERSTATS_GROUP: `userstats-${id}`,
     KAFKA_PARTITIONS: "2",
-    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-test-")),
+    // A test that brings its own folder gets no temp one (it would be left behind, empty).
+    DATA_DIR: env.DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-test-")),
     HTTP_HOST: "127.0.0.1",
     HTTP_PORT: String(await freePort()),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
