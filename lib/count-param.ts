@@ -27,6 +27,21 @@ export function invalidParametersMessage(fields: readonly string[]): string {
   return `Invalid parameter${named.length > 1 ? "s" : ""}: ${named.join(", ")}`;
 }
 
+/** The problem of each parameter not in `known`, worded as every route words it. */
+export function unknownParameters(
+  params: Record<string, unknown>,
+  known: readonly string[] = [],
+): { field: string; type: string; message: string; actual: unknown }[] {
+  return Object.keys(params)
+    .filter(name => !known.includes(name))
+    .map(name => ({
+      field: name,
+      type: "unknownParameter",
+      message: `Unknown parameter '${name}'.`,
+      actual: params[name],
+    }));
+}
+
 /** The number a parameter means, or a ValidationError (422) saying what is wrong with it. */
 export function parseWholeNumber(
   value: unknown,

@@ -68,6 +68,9 @@ interface Pending {
   event: unknown;
 }
 
+/** The gateway's 202 to POST /events (`rejectedCount` since it lists 1,000 rejections at most). */
+type EventsAnswer = { accepted: number; rejected: Rejection[]; rejectedCount?: number };
+
 /** Streams the file to the gateway and resolves with what happened to every row. */
 export async function replayFile(opts: ReplayOptions): Promise<ReplaySummary> {
   // At a rate below the batch size, a batch would go out as one burst above the rate.
@@ -107,7 +110,7 @@ export async function replayFile(opts: ReplayOptions): Promise<ReplaySummary> {
 
   /** POSTs events; a body over the gateway's limit (413) is sent again in halves. */
   const send = async (lines: Pending[]): Promise<void> => {
-    let answer: { accepted: number; rejected: Rejection[]; rejectedCount?: number };
+    let answer: EventsAnswer;
     try {
       answer = await postBatch(
         endpoint,
@@ -236,11 +239,7 @@ function eventsUrl(base: string): URL {
   return url;
 }
 
-async function postBatch(
-  endpoint: URL,
-  opts: ReplayOptions,
-  body: string,
-): Promise<{ accepted: number; rejected: Rejection[]; rejectedCount?: number }> {
+async function postBatch(endpoint: URL, opts: ReplayOptions, body: string): Promise<EventsAnswer> {
   const attempts = opts.maxAttempts ?? 8;
   let wait = 500;
   for (let attempt = 1; ; attempt++) {
@@ -255,12 +254,7 @@ async function postBatch(
         signal: AbortSignal.timeout(60_000),
       });
       const text = await res.text();
-      if (res.status === 202)
-        return JSON.parse(text) as {
-          accepted: number;
-          rejected: Rejection[];
-          rejectedCount?: number;
-        };
+      if (res.status === 202) return JSON.parse(text) as EventsAnswer;
       if (res.status === 413) throw new BodyTooLarge();
       if (res.status !== 429 && res.status !== 503) {
         throw new ReplayError(`POST /events answered ${res.status}: ${text.slice(0, 500)}`);

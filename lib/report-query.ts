@@ -3,7 +3,7 @@
  * datetime, inclusive at both ends) and which format. Parsed strictly from query-string values;
  * every bad parameter is named in one 422.
  */
-import { invalidParameters } from "./count-param";
+import { invalidParameters, unknownParameters } from "./count-param";
 import { toUtcIso } from "./user-event";
 
 export const REPORT_DIMENSIONS = ["city", "state", "country"] as const;
@@ -126,16 +126,7 @@ export function parseReportQuery(params: Record<string, unknown>): ReportQuery {
       actual: params.from,
     });
   }
-  for (const name of Object.keys(params)) {
-    if (!["by", "top", "from", "to", "format"].includes(name)) {
-      problems.push({
-        field: name,
-        type: "unknownParameter",
-        message: `Unknown parameter '${name}'.`,
-        actual: params[name],
-      });
-    }
-  }
+  problems.push(...unknownParameters(params, ["by", "top", "from", "to", "format"]));
   if (problems.length > 0) throw invalidParameters(problems);
   const query: ReportQuery = { by: by as ReportDimension, format: format as ReportFormat };
   if (top !== undefined) query.top = top;

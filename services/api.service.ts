@@ -16,7 +16,7 @@ import {
   UnsupportedMediaTypeError,
 } from "../lib/errors";
 import { Admission } from "../lib/admission";
-import { invalidParameters } from "../lib/count-param";
+import { invalidParameters, unknownParameters } from "../lib/count-param";
 import type { CheckResult } from "../lib/health";
 import { clientErrorResponse, toHttpError } from "../lib/http-errors";
 import { listenFailsToCallback } from "../lib/net";
@@ -264,17 +264,8 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
           ) {
             if (req.method !== "POST") return; // other methods get their 405
             // It takes no parameter: one given (?topic=…) is refused rather than silently ignored.
-            const query = (req.$params.query ?? {}) as Record<string, unknown>;
-            if (Object.keys(query).length > 0) {
-              throw invalidParameters(
-                Object.entries(query).map(([name, value]) => ({
-                  field: name,
-                  type: "unknownParameter",
-                  message: `Unknown parameter '${name}'.`,
-                  actual: value,
-                })),
-              );
-            }
+            const unknown = unknownParameters((req.$params.query ?? {}) as Record<string, unknown>);
+            if (unknown.length > 0) throw invalidParameters(unknown);
             const contentType = (req.headers["content-type"] ?? "").toLowerCase();
             const type = contentType.split(";")[0]?.trim();
             // JSON is UTF-8 (RFC 8259): another charset is refused rather than transcoded.
@@ -341,7 +332,7 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
             ...headAliases(),
             ...methodNotAllowedAliases(p => p !== "events", ""),
           },
-          async onBeforeCall(
+          onBeforeCall(
             ctx: Context<unknown, Meta>,
             _route: unknown,
             req: IncomingMessage & { $action?: { name: string } },
@@ -350,8 +341,10 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
             if (req.$action?.name === "api.report") ctx.meta.jsonText = true;
             // No route here takes a body (POST /report/send sends to REPORT_TO): one ({"to": …}) is
             // refused, not silently ignored. A method a route does not take (no action: one of the
-            // 405 aliases) gets its 405, body or not.
-            if (req.method === "POST" && req.$action !== undefined && (await hasBody(req))) {
+            // 405 aliases) gets its 405, body or not. Only such a POST waits for anything.
+            if (req.method !== "POST" || req.$action === undefined) return undefined;
+            return hasBody(req).then(body => {
+              if (!body) return;
               throw invalidParameters([
                 {
                   field: "body",
@@ -359,7 +352,7 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
                   message: `${req.method} ${(req.url ?? "").split("?")[0]} takes no body.`,
                 },
               ]);
-            }
+            });
           },
           onAfterCall(
             ctx: Context<unknown, Meta>,
