@@ -16,6 +16,10 @@ async function readAll(name: string, content: string): Promise<FileRecord[]> {
   return out;
 }
 
+/** Each record's line, and its event id or "error". */
+const outcomes = (records: FileRecord[]): [number, string][] =>
+  records.map(r => [r.line, r.event === undefined ? "error" : (r.event as { id: string }).id]);
+
 /** Each record's line and event id. */
 const linesAndIds = (records: FileRecord[]): [number, string][] =>
   records.map(r => [r.line, (r.event as { id: string }).id]);
@@ -94,9 +98,7 @@ describe("readEventFile", () => {
       row("a8", "Last"),
     ].join("\n");
     const records = await readAll("unclosed.csv", csv + "\n");
-    expect(
-      records.map(r => [r.line, r.event === undefined ? "error" : (r.event as { id: string }).id]),
-    ).toEqual([
+    expect(outcomes(records)).toEqual([
       [2, "a1"],
       [3, "error"],
       [4, "a2"],
@@ -124,9 +126,7 @@ describe("readEventFile", () => {
       "f5,Waco,TX,US,76701,2026-11-27T08:00:00Z",
     ].join("\n");
     const records = await readAll("flat-open.csv", `${csv}\n`);
-    expect(
-      records.map(r => [r.line, r.event === undefined ? "error" : (r.event as { id: string }).id]),
-    ).toEqual([
+    expect(outcomes(records)).toEqual([
       [2, "f1"],
       [3, "error"],
       [4, "f3"],
@@ -147,9 +147,7 @@ describe("readEventFile", () => {
       "h3,Waco,TX,US,76701,2026-11-27T08:00:00Z",
     ].join("\n");
     const records = await readAll("open-then-multiline.csv", `${csv}\n`);
-    expect(
-      records.map(r => [r.line, r.event === undefined ? "error" : (r.event as { id: string }).id]),
-    ).toEqual([
+    expect(outcomes(records)).toEqual([
       [2, "error"],
       [3, "h2"],
       [5, "h3"],
@@ -202,9 +200,7 @@ describe("readEventFile", () => {
       "a3,Reno,NV,US,89501,2026-01-01T00:00:00Z",
     ].join("\r\n");
     const records = await readAll("crlf-open-end.csv", `${csv}\r\n\r\n\r\n`);
-    expect(
-      records.map(r => [r.line, r.event === undefined ? "error" : (r.event as { id: string }).id]),
-    ).toEqual([
+    expect(outcomes(records)).toEqual([
       [2, "error"],
       [3, "a2"],
       [4, "a3"],
@@ -228,9 +224,7 @@ describe("readEventFile", () => {
       "huge-cell.csv",
       `${csv.join("\n")}\nh2,Waco,TX,US,1,2026-01-01T00:00:00Z\n`,
     );
-    expect(
-      records.map(r => [r.line, r.event === undefined ? "error" : (r.event as { id: string }).id]),
-    ).toEqual([
+    expect(outcomes(records)).toEqual([
       [2, "h1"],
       [4_500_003, "h2"],
     ]);
