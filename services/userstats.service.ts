@@ -15,7 +15,7 @@ import {
 } from "../lib/batch-consumer";
 import { loadConfig, type Config } from "../lib/config";
 import { BuiltReports } from "../lib/built-reports";
-import { deadLetterMessages, dlqTopic } from "../lib/dead-letter";
+import { deadLetterMessages, dlqTopic, inSends } from "../lib/dead-letter";
 import { check, kafkaCheck, withTimeout, type CheckResult } from "../lib/health";
 import { parseOptionalWholeNumber, parseWholeNumber, wholeNumberParam } from "../lib/count-param";
 import { ReportNotSentError } from "../lib/errors";
@@ -327,11 +327,14 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
       },
 
       async deadLetter(this: UserStatsThis, records: InvalidRecord[]): Promise<void> {
-        await this.kafka.producer.send({
-          topic: dlqTopic(config.kafka.topic),
-          acks: -1,
-          messages: deadLetterMessages(records, new Date()),
-        });
+        // In sends the broker takes (lib/dead-letter.ts), one after the other, in offset order.
+        for (const messages of inSends(deadLetterMessages(records, new Date()))) {
+          await this.kafka.producer.send({
+            topic: dlqTopic(config.kafka.topic),
+            acks: -1,
+            messages,
+          });
+        }
         this.logger.warn(`Sent ${records.length} invalid record(s) to the dead-letter topic.`, {
           topic: dlqTopic(config.kafka.topic),
           first: {

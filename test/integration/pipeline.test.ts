@@ -170,6 +170,42 @@ describe("pipeline", () => {
     expect(String(headers["dlq-details"])).toMatch(/uuid/i);
   });
 
+  it("dead-letters a fetch of invalid records bigger than the broker takes in one send, and keeps consuming", async () => {
+    const before = await report();
+    // 12 × 120 KB in one partition (one fetch brings them together), then one record of nearly
+    // the broker's 1 MiB limit, which its dead-letter headers would push over it.
+    for (let i = 0; i < 12; i++) {
+      await produceRaw(sys.config.kafka.topic, [
+        { key: "big-bad", value: Buffer.alloc(120_000, 0x7b) },
+      ]);
+    }
+    await produceRaw(sys.config.kafka.topic, [
+      { key: "big-bad", value: Buffer.alloc(1_048_000, 0x7b) },
+    ]);
+    const good: UserEvent = {
+      id: "6f1c2d3e-4a5b-4c6d-8e7f-8091a2b3c4d5",
+      address: { city: "Afterbig", state: "OH", country: "US", postCode: "43004" },
+      datetime: new Date().toISOString(),
+    };
+    await produceRaw(sys.config.kafka.topic, [
+      { key: "big-bad", value: userEventCodec.encode(good) },
+    ]);
+    await waitFor(
+      async () => (await report()).stats["Afterbig, OH"] === 1,
+      30_000,
+      "the valid event after the big bad ones",
+    );
+    expect((await report()).total).toBe(before.total + 1);
+    const dead = (await readTopic(dlqTopic(sys.config.kafka.topic), 2 + 13)).filter(
+      m => m.key?.toString() === "big-bad",
+    );
+    expect(dead).toHaveLength(13);
+    const cut = dead.find(m => m.headers?.["dlq-value-bytes"] !== undefined);
+    expect(String(cut?.headers?.["dlq-value-bytes"])).toBe("1048000");
+    expect(cut?.value?.length).toBeLessThan(1_048_000);
+    expect(dead.filter(m => m.value?.length === 120_000)).toHaveLength(12);
+  });
+
   it("emails the report on POST /report/send to every recipient", async () => {
     const current = await report();
     const res = await http(sys.baseUrl, "/report/send", { method: "POST" });
