@@ -49,121 +49,183 @@ export interface ConsumerStatus {
 }
 
 export interface RunningConsumer {
+  /** The kafkajs consumer running now (a new one after each relaunch). */
   readonly consumer: Consumer;
   status(): ConsumerStatus;
   /** Stops fetching, lets the current batch finish, commits its offsets and leaves the group. */
   stop(): Promise<void>;
 }
 
+/** Waits before relaunching a consumer kafkajs gave up on: 1 s, doubling, at most 30 s. */
+export const relaunchDelayMs = (attempt: number): number =>
+  Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
+
 /**
  * Connects, subscribes from the beginning (for a new group) and starts consuming. Resolves once
  * connected and subscribed, without waiting to join the group: after a crash, joining waits for the
  * dead member's session to time out (10 s), and the service should answer meanwhile (its health
  * check says `starting` until the consumer joined).
+ *
+ * kafkajs restarts a consumer after a retriable error by itself, but not after one it deems
+ * unrecoverable (a TypeError in the handler, a request the broker refuses for good): that consumer
+ * would stay stopped while the process goes on answering with counts that no longer move. Such a
+ * consumer is relaunched here, after 1 s, then 2, 4 … up to 30 s while it keeps failing (the
+ * status says `crashed` meanwhile); a stored batch starts the count again. Nothing committed is
+ * lost: the batch that failed was not marked consumed and is fetched again.
  */
 export async function startBatchConsumer<T>(
   opts: BatchConsumerOptions<T>,
 ): Promise<RunningConsumer> {
   const { log } = opts;
-  const consumer = opts.kafka.consumer({
-    groupId: opts.groupId,
-    maxWaitTimeInMs: 500,
-    // By default a fetch brings at most 2 MiB (~12,000 events): batches big enough that one
-    // transaction per batch costs nothing measurable, and ~20 MB less resident memory than 6 MiB
-    // fetches at the same ingest rate (docs/BENCHMARKS.md).
-    maxBytesPerPartition: Math.min(2 * 1024 * 1024, opts.fetchMaxBytes ?? 2 * 1024 * 1024),
-    maxBytes: opts.fetchMaxBytes ?? 2 * 1024 * 1024,
-    sessionTimeout: 10_000,
-    rebalanceTimeout: 20_000,
-    heartbeatInterval: 1000,
-    allowAutoTopicCreation: false,
-    ...opts.consumerConfig,
-  });
   const status: ConsumerStatus = { state: "starting", batches: 0, records: 0, invalid: 0 };
-  consumer.on(consumer.events.CRASH, e => {
-    status.state = "crashed";
-    status.lastError = e.payload.error.message;
-    log.error("Kafka consumer crashed.", {
-      error: e.payload.error.message,
-      restart: e.payload.restart,
-    });
-  });
-  consumer.on(consumer.events.GROUP_JOIN, e => {
-    status.state = "running";
-    status.lastError = undefined;
-    log.info("Kafka consumer joined its group.", {
-      groupId: e.payload.groupId,
-      assignment: e.payload.memberAssignment,
-    });
-  });
+  let current: Consumer | undefined;
+  let stopping = false;
+  let failures = 0;
+  let relaunchTimer: NodeJS.Timeout | undefined;
+  let relaunching: Promise<void> | undefined;
 
-  await consumer.connect();
-  await consumer.subscribe({ topics: [opts.topic], fromBeginning: true });
-  const running = consumer.run({
-    autoCommit: true,
-    autoCommitInterval: 1000,
-    eachBatchAutoResolve: false,
-    eachBatch: async payload => {
-      const { batch } = payload;
-      if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;
-      const invalid: InvalidRecord[] = [];
-      let decoded = 0;
-      let walked = false;
-      function* decodeEach(): Generator<T> {
-        for (const message of batch.messages) {
-          let record: T;
-          try {
-            record = opts.decode(message.value);
-          } catch (err) {
-            invalid.push({
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: message.offset,
-              message,
-              error: err instanceof Error ? err : new Error(String(err)),
-            });
-            continue;
-          }
-          decoded++;
-          yield record;
-        }
-        walked = true;
-      }
-      const records = decodeEach();
-      await opts.handle(records, {
-        topic: batch.topic,
-        partition: batch.partition,
-        nextOffset: Number(batch.lastOffset()) + 1,
+  const crashed = (error: string): void => {
+    status.state = "crashed";
+    status.lastError = error;
+  };
+
+  const relaunchLater = (): void => {
+    if (stopping || relaunchTimer !== undefined || relaunching !== undefined) return;
+    const inMs = relaunchDelayMs(failures++);
+    log.warn("The Kafka consumer stopped for good: a new one starts soon.", {
+      inMs,
+      error: status.lastError,
+    });
+    relaunchTimer = setTimeout(() => {
+      relaunchTimer = undefined;
+      relaunching = (async () => {
+        await current?.disconnect().catch(() => undefined);
+        if (!stopping) await launch();
+      })().then(
+        () => {
+          relaunching = undefined;
+        },
+        (err: unknown) => {
+          relaunching = undefined;
+          crashed(err instanceof Error ? err.message : String(err));
+          log.error("The Kafka consumer could not be started again.", { error: status.lastError });
+          relaunchLater();
+        },
+      );
+    }, inMs);
+  };
+
+  async function launch(): Promise<void> {
+    const consumer = opts.kafka.consumer({
+      groupId: opts.groupId,
+      maxWaitTimeInMs: 500,
+      // By default a fetch brings at most 2 MiB (~12,000 events): batches big enough that one
+      // transaction per batch costs nothing measurable, and ~20 MB less resident memory than 6 MiB
+      // fetches at the same ingest rate (docs/BENCHMARKS.md).
+      maxBytesPerPartition: Math.min(2 * 1024 * 1024, opts.fetchMaxBytes ?? 2 * 1024 * 1024),
+      maxBytes: opts.fetchMaxBytes ?? 2 * 1024 * 1024,
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 20_000,
+      heartbeatInterval: 1000,
+      allowAutoTopicCreation: false,
+      ...opts.consumerConfig,
+    });
+    current = consumer;
+    consumer.on(consumer.events.CRASH, e => {
+      crashed(e.payload.error.message);
+      log.error("Kafka consumer crashed.", {
+        error: e.payload.error.message,
+        restart: e.payload.restart,
       });
-      // Committing a batch the handler did not walk to its end would lose the rest of it.
-      if (!walked)
-        throw new Error("The batch handler returned before reaching the end of the batch.");
-      if (invalid.length > 0) await opts.onInvalid(invalid);
-      // Only now is the batch stored: mark it consumed.
-      payload.resolveOffset(batch.lastOffset());
-      status.batches++;
-      status.records += decoded;
-      status.invalid += invalid.length;
-      status.lastBatchAt = new Date().toISOString();
-      await payload.commitOffsetsIfNecessary();
-      await payload.heartbeat();
-    },
-  });
+      if (!e.payload.restart && consumer === current) relaunchLater();
+    });
+    consumer.on(consumer.events.GROUP_JOIN, e => {
+      status.state = "running";
+      status.lastError = undefined;
+      log.info("Kafka consumer joined its group.", {
+        groupId: e.payload.groupId,
+        assignment: e.payload.memberAssignment,
+      });
+    });
 
-  // A consumer that cannot start says so in its status (and the health check), not as a rejection.
-  void running.catch((err: unknown) => {
-    status.state = "crashed";
-    status.lastError = err instanceof Error ? err.message : String(err);
-    log.error("Kafka consumer could not start.", { error: status.lastError });
-  });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [opts.topic], fromBeginning: true });
+    const running = consumer.run({
+      autoCommit: true,
+      autoCommitInterval: 1000,
+      eachBatchAutoResolve: false,
+      eachBatch: async payload => {
+        const { batch } = payload;
+        if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;
+        const invalid: InvalidRecord[] = [];
+        let decoded = 0;
+        let walked = false;
+        function* decodeEach(): Generator<T> {
+          for (const message of batch.messages) {
+            let record: T;
+            try {
+              record = opts.decode(message.value);
+            } catch (err) {
+              invalid.push({
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: message.offset,
+                message,
+                error: err instanceof Error ? err : new Error(String(err)),
+              });
+              continue;
+            }
+            decoded++;
+            yield record;
+          }
+          walked = true;
+        }
+        const records = decodeEach();
+        await opts.handle(records, {
+          topic: batch.topic,
+          partition: batch.partition,
+          nextOffset: Number(batch.lastOffset()) + 1,
+        });
+        // Committing a batch the handler did not walk to its end would lose the rest of it.
+        if (!walked)
+          throw new Error("The batch handler returned before reaching the end of the batch.");
+        if (invalid.length > 0) await opts.onInvalid(invalid);
+        // Only now is the batch stored: mark it consumed.
+        payload.resolveOffset(batch.lastOffset());
+        failures = 0;
+        status.batches++;
+        status.records += decoded;
+        status.invalid += invalid.length;
+        status.lastBatchAt = new Date().toISOString();
+        await payload.commitOffsetsIfNecessary();
+        await payload.heartbeat();
+      },
+    });
+
+    // A consumer that cannot start says so in its status (and the health check), not as a
+    // rejection, and is started again.
+    void running.catch((err: unknown) => {
+      crashed(err instanceof Error ? err.message : String(err));
+      log.error("Kafka consumer could not start.", { error: status.lastError });
+      if (consumer === current) relaunchLater();
+    });
+  }
+
+  await launch();
 
   return {
-    consumer,
+    get consumer() {
+      return current as Consumer;
+    },
     status: () => ({ ...status }),
     async stop() {
+      stopping = true;
+      clearTimeout(relaunchTimer);
+      relaunchTimer = undefined;
+      await relaunching;
       // kafkajs waits for the running eachBatch, commits resolved offsets and leaves the group.
       // (A join still under way then fails; its handler above records that, nothing waits for it.)
-      await consumer.disconnect();
+      await current?.disconnect();
       status.state = "stopped";
     },
   };
