@@ -176,14 +176,32 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       problems.push(`REPORT_TO entry "${address}" is not an email address`);
   }
 
+  // "reports@example.com" or "Name <reports@example.com>": a sender the mail server would refuse is
+  // better told at start than at the first scheduled report.
+  const from = str("REPORT_FROM", "Event pipeline <reports@event-pipeline.local>");
+  if (!/^(?:[^<>]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(from))
+    problems.push(`REPORT_FROM "${from}" is not an email address (or "Name <address>")`);
+
+  // An origin as browsers send it: scheme and host (a port, a * wildcard), no path, no trailing
+  // slash; otherwise it would never match and CORS would stay off in silence. "*" allows any.
+  const corsOrigins = list("CORS_ORIGINS", "");
+  for (const origin of corsOrigins) {
+    if (origin !== "*" && !/^https?:\/\/[^\s/?#]+$/.test(origin))
+      problems.push(
+        `CORS_ORIGINS entry "${origin}" is not an origin like https://app.example.com (scheme and host, no path)`,
+      );
+  }
+
   const config: Config = {
     http: {
       host: str("HTTP_HOST", "0.0.0.0"),
       port: int("HTTP_PORT", 8000, 1, 65535),
-      bodyLimitBytes: int("HTTP_BODY_LIMIT_BYTES", 5 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      // At most 64 MiB: a body crosses RabbitMQ as one message (escaped, ~15 % bigger), and
+      // RabbitMQ 3 refuses messages over 128 MiB; POST /events takes 100,000 events at most anyway.
+      bodyLimitBytes: int("HTTP_BODY_LIMIT_BYTES", 5 * 1024 * 1024, 1024, 64 * 1024 * 1024),
       writeRateLimit: int("RATE_LIMIT_WRITES_PER_MINUTE", 600, 0, 10_000_000),
       requestTimeoutMs: int("HTTP_REQUEST_TIMEOUT_MS", 60_000, 1000, 3_600_000),
-      corsOrigins: list("CORS_ORIGINS", ""),
+      corsOrigins,
     },
     moleculer: {
       namespace: str("MOLECULER_NAMESPACE", "event-pipeline"),
@@ -209,7 +227,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     report: {
       cron,
       smtpUrl,
-      from: str("REPORT_FROM", "Event pipeline <reports@event-pipeline.local>"),
+      from,
       to,
       retryBaseMs: int("REPORT_RETRY_BASE_MS", 30_000, 10, 3_600_000),
       retryMaxMs: int("REPORT_RETRY_MAX_MS", 30 * 60_000, 10, 24 * 3_600_000),

@@ -97,6 +97,49 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ REPORT_TO: "not-an-address" })).toThrow(/REPORT_TO/);
   });
 
+  it.each(["reports@example.com", "Pipeline Reports <reports@example.com>"])(
+    "takes REPORT_FROM %s",
+    from => {
+      expect(loadConfig({ REPORT_FROM: from }).report.from).toBe(from);
+    },
+  );
+
+  it.each(["reports", "Pipeline Reports", "Reports <reports>", "a b@example.com"])(
+    "refuses REPORT_FROM %s at start rather than at the first report",
+    from => {
+      expect(() => loadConfig({ REPORT_FROM: from })).toThrow(
+        /REPORT_FROM .* is not an email address/,
+      );
+    },
+  );
+
+  it("takes CORS_ORIGINS as browsers send origins, and refuses what would never match", () => {
+    expect(
+      loadConfig({
+        CORS_ORIGINS: "https://app.example.com, http://localhost:3000, https://*.example.com",
+      }).http.corsOrigins,
+    ).toEqual(["https://app.example.com", "http://localhost:3000", "https://*.example.com"]);
+    expect(loadConfig({ CORS_ORIGINS: "*" }).http.corsOrigins).toEqual(["*"]);
+    for (const origin of [
+      "https://app.example.com/",
+      "app.example.com",
+      "https://a.example.com/x",
+    ]) {
+      expect(() => loadConfig({ CORS_ORIGINS: origin })).toThrow(
+        `CORS_ORIGINS entry "${origin}" is not an origin`,
+      );
+    }
+  });
+
+  it("keeps HTTP_BODY_LIMIT_BYTES to what one RabbitMQ message carries", () => {
+    expect(
+      loadConfig({ HTTP_BODY_LIMIT_BYTES: String(64 * 1024 * 1024) }).http.bodyLimitBytes,
+    ).toBe(64 * 1024 * 1024);
+    expect(() => loadConfig({ HTTP_BODY_LIMIT_BYTES: String(64 * 1024 * 1024 + 1) })).toThrow(
+      /HTTP_BODY_LIMIT_BYTES must be between 1024 and 67108864/,
+    );
+  });
+
   it("redacts passwords in URLs for logs", () => {
     expect(redactUrl("smtp://user:secret@mail:587")).toBe("smtp://user:***@mail:587");
     expect(redactUrl("nonsense")).toBe("<invalid url>");
