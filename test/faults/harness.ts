@@ -104,7 +104,13 @@ export async function startFaultSystem(
       fs.rmSync(runDir, { recursive: true, force: true });
     },
   };
-  await sys.start();
+  try {
+    await sys.start();
+  } catch (err) {
+    // The test file gets no system to stop: what started is stopped here, and the folder removed.
+    await sys.stop();
+    throw err;
+  }
   return sys;
 }
 

@@ -16,8 +16,11 @@ beforeAll(async () => {
   sys = await startFaultSystem({ PRODUCE_CHUNK: "2000" });
 });
 afterAll(async () => {
-  await brokers.startKafka();
-  await sys?.stop();
+  try {
+    await brokers.startKafka();
+  } finally {
+    await sys?.stop();
+  }
 });
 
 it("loses and doubles nothing when Kafka stops and restarts during an ingest", async () => {

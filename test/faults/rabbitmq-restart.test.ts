@@ -25,7 +25,6 @@ afterAll(async () => {
 interface Answer {
   at: number;
   status: number;
-  ms: number;
   retryAfter: string | null;
   jobId?: string;
 }
@@ -42,18 +41,18 @@ it("answers 503 with Retry-After during a RabbitMQ outage and recovers by itself
       const t = Date.now();
       try {
         const res = await fetch(`${sys.baseUrl}/submit/50`, {
-          signal: AbortSignal.timeout(30_000),
+          // Not answered by then (the gateway's RPC timeout is 5 s): hung, recorded as status 0.
+          signal: AbortSignal.timeout(12_000),
         });
         const body = (await res.json()) as { jobId?: string };
         answers.push({
           at: t,
           status: res.status,
-          ms: Date.now() - t,
           retryAfter: res.headers.get("retry-after"),
           jobId: body.jobId,
         });
       } catch {
-        answers.push({ at: t, status: 0, ms: Date.now() - t, retryAfter: null });
+        answers.push({ at: t, status: 0, retryAfter: null });
       }
       await delay(100);
     }
@@ -98,8 +97,7 @@ it("answers 503 with Retry-After during a RabbitMQ outage and recovers by itself
   for (const a of unavailable) expect(a.retryAfter).toBe("5");
   // Every answer during the outage is a 202 (queued before the cut) or a 503; none hangs.
   expect(during.every(a => a.status === 503 || a.status === 202)).toBe(true);
-  const slowest = Math.max(...answers.map(a => a.ms));
-  expect(slowest).toBeLessThan(12_000);
+  expect(answers.filter(a => a.status === 0)).toEqual([]);
   for (const [s, pid] of Object.entries(pids))
     expect(sys.pid(s as Service), `${s} not restarted`).toBe(pid);
 
@@ -109,7 +107,7 @@ it("answers 503 with Retry-After during a RabbitMQ outage and recovers by itself
   expect(report.total).toBe(expected.total);
   expect(report.stats).toEqual(expected.stats);
   record("RabbitMQ stopped and restarted while requests arrive", started, [
-    `${answers.length} requests at ~10/s; during the outage ${unavailable.length} answered 503 with Retry-After: 5, none hung (slowest ${(slowest / 1000).toFixed(1)} s)`,
+    `${answers.length} requests at ~10/s; during the outage ${unavailable.length} answered 503 with Retry-After: 5, none hung (every one answered within 12 s)`,
     `recovered ${((recoveredAt - restartedAt) / 1000).toFixed(1)} s after RabbitMQ was back, with no service restarted (same pids)`,
     `all ${accepted.length} jobs answered 202 (and ${expected.jobs.length - accepted.length} whose answer was lost) produced and counted: total ${report.total.toLocaleString("en-US")}, per-city counts exact`,
   ]);

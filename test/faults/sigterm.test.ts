@@ -1,6 +1,7 @@
 // SIGTERM to each service while it works: in-flight HTTP and RPC calls finish, the producer flushes,
 // the consumer finishes its batch and commits, the database closes; nothing is lost across a stop of
 // everything and a start (make down / make up).
+import net from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { waitFor } from "../../lib/retry";
 import { type FaultSystem, record, settle, startFaultSystem, submitJob } from "./harness";
@@ -17,13 +18,29 @@ it("finishes in-flight requests when the gateway is stopped", async () => {
   const started = Date.now();
   expect((await fetch(`${sys.baseUrl}/submit/20000`)).status).toBe(202);
   await waitFor(async () => (await sys.report()).total === 20_000, 60_000, "20,000 users");
-  // Slow requests in flight (a report over a time window scans every event), then SIGTERM.
-  const inFlight = Array.from({ length: 10 }, () =>
-    fetch(`${sys.baseUrl}/report?from=2000-01-01&to=2100-01-01`).then(r => r.status),
-  );
-  await new Promise(resolve => setTimeout(resolve, 20));
+  // Slow requests in flight (a report over a time window scans every event), then SIGTERM once
+  // each request has been handed to the connection: every one sent must be answered.
+  const { port } = new URL(sys.baseUrl);
+  const inFlight = Array.from({ length: 10 }, () => {
+    const socket = net.connect(Number(port), "127.0.0.1");
+    const sent = new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.write(
+        "GET /report?from=2000-01-01&to=2100-01-01 HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+        err => (err ? reject(err) : resolve()),
+      );
+    });
+    const answer = new Promise<number>((resolve, reject) => {
+      let text = "";
+      socket.on("data", (d: Buffer) => (text += d.toString()));
+      socket.once("close", () => resolve(Number(/^HTTP\/1\.1 (\d{3}) /.exec(text)?.[1] ?? 0)));
+      socket.once("error", reject);
+    });
+    return { sent, answer };
+  });
+  await Promise.all(inFlight.map(r => r.sent));
   sys.signal("api", "SIGTERM");
-  const statuses = await Promise.all(inFlight);
+  const statuses = await Promise.all(inFlight.map(r => r.answer));
   await sys.waitExit("api");
   expect(statuses).toEqual(Array(10).fill(200));
   expect(sys.log("api")).toMatch(/ServiceBroker is stopped/);

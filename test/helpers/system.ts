@@ -61,8 +61,15 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Tes
   brokers.userstats.createService(createUserStatsService(config));
   brokers.userevents.createService(createUserEventsService(config));
   brokers.api.createService(createApiService(config));
-  await Promise.all(Object.values(brokers).map(b => b.start()));
-  await brokers.api.waitForServices(["userevents", "userstats"], 30_000);
+  try {
+    await Promise.all(Object.values(brokers).map(b => b.start()));
+    await brokers.api.waitForServices(["userevents", "userstats"], 30_000);
+  } catch (err) {
+    // The test file gets no system to stop: what started is stopped here, and the folder removed.
+    await Promise.allSettled(Object.values(brokers).map(b => b.stop()));
+    fs.rmSync(config.dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     config,
     baseUrl: `http://127.0.0.1:${config.http.port}`,

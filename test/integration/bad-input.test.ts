@@ -869,6 +869,14 @@ describe(`${CORPUS.length} bad requests`, () => {
   });
 });
 
+/** What a request that ran an action would change: the jobs and the events produced. */
+async function sideEffects(): Promise<{ produced: number; jobs: string[] }> {
+  const side = await sys.brokers.api.call<{ produced: number; jobs: { id: string }[] }>(
+    "userevents.dashboard",
+  );
+  return { produced: side.produced, jobs: side.jobs.map(j => j.id) };
+}
+
 describe("OPTIONS and HEAD", () => {
   // moleculer-web routes an OPTIONS without Access-Control-Request-Method as a GET: it must not
   // run the action.
@@ -877,11 +885,13 @@ describe("OPTIONS and HEAD", () => {
     { name: "OPTIONS /submit/abc", path: "/submit/abc", allow: "GET" },
     { name: "OPTIONS /events", path: "/events", allow: "POST" },
   ])("$name answers with Allow, and runs nothing", async ({ path: p, allow }) => {
+    const before = await sideEffects();
     const res = await send("OPTIONS", p);
     expect({ status: res.status, allow: res.headers.allow }, res.text.slice(0, 300)).toEqual({
       status: [204, 405].includes(res.status) ? res.status : "204 or 405",
       allow: expect.stringContaining(allow) as unknown,
     });
+    expect(await sideEffects()).toEqual(before);
   });
 
   it("HEAD /healthcheck answers like GET (or 405 with Allow), without a body", async () => {
@@ -1083,8 +1093,10 @@ describe("afterwards", () => {
 
   // Last, as it may start a job: an OPTIONS request must not run GET /submit/:n.
   it("starts no job on OPTIONS /submit/1", async () => {
+    const before = await sideEffects();
     const res = await send("OPTIONS", "/submit/1");
     expect(res.status, res.text.slice(0, 300)).not.toBe(202);
     expect([204, 405]).toContain(res.status);
+    expect(await sideEffects()).toEqual(before);
   });
 });

@@ -1,6 +1,7 @@
 // userstats on its own, with no gateway connected (make run-services with the gateway down, or the
 // gateway restarting): it consumes and counts as ever. It tells the gateways of each change by a
 // broadcast, which moleculer skips, without a promise, when no node listens.
+import fs from "node:fs";
 import { ServiceBroker } from "moleculer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig, type Config } from "../../lib/config";
@@ -31,7 +32,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await userstats?.stop();
-  if (config) await deleteTopics([config.kafka.topic, dlqTopic(config.kafka.topic)]);
+  if (config) {
+    await deleteTopics([config.kafka.topic, dlqTopic(config.kafka.topic)]);
+    fs.rmSync(config.dataDir, { recursive: true, force: true });
+  }
 });
 
 const event = (i: number): UserEvent => ({

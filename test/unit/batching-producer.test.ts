@@ -85,14 +85,30 @@ describe("BatchingProducer", () => {
     expect(bp.produced).toBe(1);
   });
 
-  it("flushes on close and refuses sends afterwards", async () => {
+  it("on close, waits until everything gathered is acknowledged, and refuses sends afterwards", async () => {
     const { producer, calls } = fakeProducer();
-    const bp = new BatchingProducer(producer, { topic: "t" });
-    const pending = bp.send([msg(1)]);
-    const closing = bp.close();
+    const bp = new BatchingProducer(producer, { topic: "t", maxInFlight: 1 });
+    const first = bp.send([msg(1)]);
     await tick();
-    calls.forEach(c => c.settle());
+    // One request flies; the next message waits in the open batch.
+    const pending = bp.send([msg(2)]);
+    await tick();
+    expect(calls).toHaveLength(1);
+    let closed = false;
+    const closing = bp.close().then(() => (closed = true));
+    await expect(bp.send([msg(3)])).rejects.toThrow(/closed/);
+    await tick();
+    expect(closed).toBe(false);
+    calls[0]?.settle();
+    await first;
+    for (let i = 0; i < 10 && calls.length < 2; i++) await tick();
+    expect(calls).toHaveLength(2);
+    expect(calls[1]?.record.messages.map(m => m.key)).toEqual(["k2"]);
+    await tick();
+    expect(closed).toBe(false);
+    calls[1]?.settle();
     await Promise.all([pending, closing]);
-    await expect(bp.send([msg(2)])).rejects.toThrow(/closed/);
+    expect(closed).toBe(true);
+    expect(bp.produced).toBe(2);
   });
 });

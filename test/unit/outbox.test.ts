@@ -195,12 +195,14 @@ describe("ReportOutbox", () => {
 
   it("retries a failed send with backoff until it goes through", async () => {
     const { mailer, sent, state } = fakeMailer();
-    const outbox = make(mailer);
+    // A first wait long enough that "not due yet" holds on a slow machine too.
+    const outbox = make(mailer, { retryBaseMs: 500, retryMaxMs: 1000 });
     state.failing = true;
     const { id } = outbox.enqueue(report(1), "schedule");
+    const before = Date.now();
     const first = await outbox.deliver(id);
     expect(first).toMatchObject({ status: "pending", attempts: 1, error: "connection refused" });
-    expect(Date.parse(first.nextAttemptAt ?? "")).toBeGreaterThan(Date.now());
+    expect(Date.parse(first.nextAttemptAt ?? "")).toBeGreaterThanOrEqual(before + 500);
     expect(await outbox.deliverDue()).toBe(0); // not due yet
     outbox.start(20);
     await waitFor(() => (outbox.record(id)?.attempts ?? 0) >= 2, 5000, "a second attempt");

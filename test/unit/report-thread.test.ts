@@ -1,6 +1,6 @@
 // The report thread on a real SQLite file: a worker with its own connection counts windows.
 import path from "node:path";
-import { afterEach, beforeAll, afterAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, afterAll, describe, expect, it, vi } from "vitest";
 import { createUserEventGenerator } from "../../lib/generator";
 import { createNormalizer } from "../../lib/normalize";
 import { usPlaces } from "../../lib/places";
@@ -118,9 +118,18 @@ describe("ReportThread (real SQLite file, real worker thread)", () => {
   });
 
   it("waits, when stopped, for a worker that was closing after idle time", async () => {
-    thread = new ReportThread(store.file, 1);
-    await thread.count(windows[0] as ReportFilters);
-    await waitFor(() => !(thread as ReportThread).running, 5000, "the idle worker to close");
+    // Timers faked so that stop() comes exactly while the idle worker closes (its exit is a real
+    // event and comes later).
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      thread = new ReportThread(store.file, 1000);
+      await thread.count(windows[0] as ReportFilters);
+      vi.advanceTimersByTime(1000);
+      expect(thread.running).toBe(false);
+      expect(thread.threads).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
     await thread.stop();
     expect(thread.threads).toBe(0);
   });
