@@ -223,10 +223,36 @@ export class ReportOutbox {
           `<report-${rowId}.${Date.parse(now)}@event-pipeline.local>`,
           rowId,
         );
+      if (trigger === "schedule") this.supersede(rowId);
       this.prune();
       return rowId;
     })();
     return this.record(id) as ReportRecord;
+  }
+
+  /**
+   * A scheduled report still waiting for the mail server when the next one is due is not emailed:
+   * with the server down over a weekend and a report every minute, thousands would pile up and
+   * all go out, out of date, once it is back. It stays in the history (status `failed`, saying
+   * why); reports asked for with POST /report/send are all sent. One under way is left to finish.
+   */
+  private supersede(newId: number): void {
+    const { changes } = this.db
+      .prepare(
+        `UPDATE reports SET status = 'failed', next_attempt_at = NULL, last_error = ?
+         WHERE status = 'pending' AND trigger = 'schedule' AND id < ?
+           AND id NOT IN (SELECT value FROM json_each(?))`,
+      )
+      .run(
+        `Not emailed: superseded by report ${newId}, the next scheduled one, while this one waited for the mail server.`,
+        newId,
+        JSON.stringify([...this.inFlight.keys()]),
+      );
+    if (changes > 0)
+      this.opts.log.warn(
+        `${changes} scheduled report(s) still waiting for the mail server will not be emailed: report ${newId} supersedes them.`,
+        { id: newId },
+      );
   }
 
   /** Tries to send a pending report now (unless an attempt is already under way); returns its record. */

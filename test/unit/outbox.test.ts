@@ -212,6 +212,55 @@ describe("ReportOutbox", () => {
     expect(sent).toHaveLength(1);
   });
 
+  it("emails only the latest scheduled report once the mail server is back; asked-for ones all go", async () => {
+    const { mailer, sent, state } = fakeMailer();
+    const outbox = make(mailer, { retryBaseMs: 10, retryMaxMs: 10 });
+    state.failing = true;
+    const first = outbox.enqueue(report(1), "schedule");
+    await outbox.deliver(first.id);
+    const asked = outbox.enqueue(report(2), "request");
+    await outbox.deliver(asked.id);
+    const second = outbox.enqueue(report(3), "schedule");
+    await outbox.deliver(second.id);
+    const latest = outbox.enqueue(report(4), "schedule");
+    expect(outbox.record(first.id)).toMatchObject({
+      status: "failed",
+      error: `Not emailed: superseded by report ${second.id}, the next scheduled one, while this one waited for the mail server.`,
+    });
+    expect(outbox.record(second.id)).toMatchObject({
+      status: "failed",
+      error: expect.stringContaining(`superseded by report ${latest.id}`) as unknown,
+    });
+    expect(outbox.record(asked.id)?.status).toBe("pending");
+    expect(outbox.record(latest.id)?.status).toBe("pending");
+    // Still in the history, with their content.
+    expect(outbox.get(first.id)?.report.total).toBe(1);
+
+    state.failing = false;
+    outbox.start(5);
+    await waitFor(() => outbox.pendingCount() === 0, 5000, "the pending reports to be sent");
+    await outbox.stop();
+    expect(sent.map(m => m.messageId).sort()).toEqual(
+      [outbox.record(asked.id)?.messageId, outbox.record(latest.id)?.messageId].sort(),
+    );
+    expect(outbox.record(first.id)?.status).toBe("failed");
+  });
+
+  it("leaves a scheduled report whose attempt is under way to finish", async () => {
+    const { mailer, sent } = fakeMailer();
+    let release!: () => void;
+    const held = new Promise<void>(resolve => (release = resolve));
+    const slow: Mailer = { ...mailer, deliver: async mail => (await held, mailer.deliver(mail)) };
+    const outbox = make(slow);
+    const first = outbox.enqueue(report(1), "schedule");
+    const sending = outbox.deliver(first.id);
+    outbox.enqueue(report(2), "schedule");
+    expect(outbox.record(first.id)).toMatchObject({ status: "pending", error: undefined });
+    release();
+    expect((await sending).status).toBe("sent");
+    expect(sent).toHaveLength(1);
+  });
+
   it("keeps retrying past maxAttempts while the server is down or says 'try later'", async () => {
     const { mailer, sent, state } = fakeMailer();
     const outbox = make(mailer, { maxAttempts: 2, retryBaseMs: 10, retryMaxMs: 20 });
