@@ -92,7 +92,8 @@ function clientData(data: unknown): unknown {
       typeof kept.field === "string" && Object.hasOwn(OWN_WORDING, String(kept.type))
         ? OWN_WORDING[String(kept.type)]
         : undefined;
-    if (worded !== undefined)
+    // Reworded only from what the problem says (a check that gave no `expected` keeps its words).
+    if (worded !== undefined && (kept.type === "required" || kept.expected !== undefined))
       return [{ ...kept, message: worded(kept.field as string, kept.expected) }];
     if (kept.type !== "objectStrict" || typeof kept.actual !== "string") return [kept];
     // What is known instead, when the route takes any parameter at all.

@@ -51,6 +51,7 @@ interface Problem {
   type: string;
   message: string;
   actual: unknown;
+  expected?: unknown;
 }
 
 /** Parses report parameters (strings from a query string, or typed values from RPC callers). */
@@ -77,6 +78,7 @@ export function parseReportQuery(params: Record<string, unknown>): ReportQuery {
       type: "enumValue",
       message: `'by' must be one of ${REPORT_DIMENSIONS.join(", ")}.`,
       actual: by,
+      expected: REPORT_DIMENSIONS.join(", "),
     });
   }
   const format = text("format") ?? "json";
@@ -86,6 +88,7 @@ export function parseReportQuery(params: Record<string, unknown>): ReportQuery {
       type: "enumValue",
       message: `'format' must be one of ${REPORT_FORMATS.join(", ")}.`,
       actual: format,
+      expected: REPORT_FORMATS.join(", "),
     });
   }
   let top: number | undefined;

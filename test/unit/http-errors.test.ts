@@ -20,6 +20,7 @@ describe("toHttpError", () => {
         { type: "stringMin", field: "id", expected: 1, actual: 0, message: "m" },
         { type: "__proto__", field: "x", message: "not ours to word" },
         { type: "numberMin", field: "n", expected: 1, actual: 0, message: "kept as it is" },
+        { type: "enumValue", field: "by", actual: "zip", message: "a check's own words" },
       ]),
     );
     expect((e.body.error.data as { message: string }[]).map(p => p.message)).toEqual([
@@ -29,6 +30,7 @@ describe("toHttpError", () => {
       "'id' must not be empty.",
       "not ours to word",
       "kept as it is",
+      "a check's own words",
     ]);
   });
 
