@@ -65,7 +65,8 @@ export const REJECTIONS_KEPT = 100;
 
 interface Pending {
   line: number;
-  event: unknown;
+  /** The event as one line of NDJSON. */
+  json: string;
 }
 
 /** The gateway's 202 to POST /events (`rejectedCount` since it lists 1,000 rejections at most). */
@@ -112,11 +113,7 @@ export async function replayFile(opts: ReplayOptions): Promise<ReplaySummary> {
   const send = async (lines: Pending[]): Promise<void> => {
     let answer: EventsAnswer;
     try {
-      answer = await postBatch(
-        endpoint,
-        opts,
-        lines.map(p => JSON.stringify(p.event)).join("\n") + "\n",
-      );
+      answer = await postBatch(endpoint, opts, lines.map(p => p.json).join("\n") + "\n");
     } catch (err) {
       if (!(err instanceof BodyTooLarge)) throw err;
       if (lines.length === 1) {
@@ -175,7 +172,20 @@ export async function replayFile(opts: ReplayOptions): Promise<ReplaySummary> {
       continue;
     }
     readable++;
-    batch.push({ line: record.line, event: record.event });
+    let json: string;
+    try {
+      json = JSON.stringify(record.event);
+    } catch (err) {
+      // Nested thousands deep: it reads, but does not write back (the stack runs out).
+      reject({
+        line: record.line,
+        errors: [
+          `the event cannot be sent as JSON (${err instanceof Error ? err.message : String(err)})`,
+        ],
+      });
+      continue;
+    }
+    batch.push({ line: record.line, json });
     if (batch.length >= batchSize) await flush();
   }
   await flush();

@@ -175,6 +175,30 @@ describe("replayFile", () => {
     }
   });
 
+  it("rejects a row nested too deeply to write back as JSON, and sends the others", async () => {
+    posts.length = 0;
+    const deep = `${"[".repeat(20_000)}${"]".repeat(20_000)}`;
+    const lines = [...events(2), `{"id":"deep","address":{"x":${deep}}}`, ...events(2)];
+    const csv = path.join(tmp.dir, "deep.csv");
+    fs.writeFileSync(
+      csv,
+      `id,city,state,country,postCode,datetime\ne1,Austin,TX,US,78701,2026-01-01T00:00:00Z\n` +
+        `e2,"${deep}",TX,US,78701,2026-01-01T00:00:00Z\n`,
+    );
+    const summary = await replayFile({ file: write("deep.ndjson", lines), url });
+    expect(summary).toMatchObject({ read: 5, sent: 4, accepted: 4, rejected: 1 });
+    expect(summary.rejections).toEqual([
+      {
+        line: 3,
+        errors: [expect.stringMatching(/^the event cannot be sent as JSON \(.*stack/) as unknown],
+      },
+    ]);
+    // A CSV cell that reads as JSON nested as deep: the same.
+    const fromCsv = await replayFile({ file: csv, url });
+    expect(fromCsv.sent + fromCsv.rejected).toBe(2);
+    expect(fromCsv.sent).toBeGreaterThanOrEqual(1);
+  });
+
   it("sends at most a second's worth of events per batch under --rate", async () => {
     posts.length = 0;
     const summary = await replayFile({ file: write("rate.ndjson", events(40)), url, rate: 20 });
