@@ -16,6 +16,7 @@ import {
   UnsupportedMediaTypeError,
 } from "../lib/errors";
 import { Admission } from "../lib/admission";
+import { Uploads } from "../lib/uploads";
 import { invalidParameters, unknownParameters } from "../lib/count-param";
 import type { CheckResult } from "../lib/health";
 import { clientErrorResponse, toHttpError } from "../lib/http-errors";
@@ -43,6 +44,8 @@ type ApiThis = Service<Record<string, unknown>>;
 type ApiCacheThis = ApiThis & {
   /** userstats's JSON reports, kept current by its announcements (lib/report-cache.ts). */
   reports: ReportCache;
+  /** Requests whose bodies are arriving (ended soon after the gateway begins to stop). */
+  uploads: Uploads;
 };
 type SendError = (req: IncomingMessage, res: ServerResponse, err: Error) => void;
 
@@ -105,6 +108,8 @@ export interface DashboardState {
 
 /** How often Node looks for requests past HTTP_REQUEST_TIMEOUT_MS (and headers past 20 s). */
 const CONNECTIONS_CHECK_MS = 1000;
+/** How long an upload still arriving when the gateway begins to stop gets to arrive. */
+const UPLOAD_GRACE_MS = 3000;
 
 /** Reports over a time window asked of userstats at once, and more waiting at the gateway. */
 /** Reports over a time window asked of userstats at once (it counts them one at a time, on one
@@ -422,6 +427,15 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
 
     created(this: ApiCacheThis & { server?: import("node:http").Server }) {
       this.reports = new ReportCache();
+      this.uploads = new Uploads();
+      // moleculer waits for running requests before it stops any service; no hook of a service
+      // comes earlier: an upload that stalled would hold that wait (lib/uploads.ts).
+      const broker = this.broker;
+      const stop = broker.stop.bind(broker);
+      broker.stop = () => {
+        this.uploads.endAfter(UPLOAD_GRACE_MS);
+        return stop();
+      };
       if (this.server !== undefined) {
         // A taken port fails the start (the process exits, and says why) instead of hanging it.
         listenFailsToCallback(this.server);
@@ -433,8 +447,13 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
       }
     },
 
+    stopped(this: ApiCacheThis) {
+      this.uploads.clear();
+    },
+
     started(this: ApiCacheThis & { server?: import("node:http").Server }) {
       if (this.server !== undefined) {
+        this.uploads.watch(this.server);
         // A slow client cannot hold a connection (or the gateway) forever.
         this.server.requestTimeout = config.http.requestTimeoutMs;
         this.server.headersTimeout = Math.min(config.http.requestTimeoutMs, 20_000);
