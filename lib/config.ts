@@ -236,6 +236,18 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     startupTimeoutMs: int("STARTUP_TIMEOUT_MS", 60_000, 1000, 3_600_000),
   };
 
+  if (config.report.retryBaseMs > config.report.retryMaxMs)
+    problems.push(
+      `REPORT_RETRY_BASE_MS (${config.report.retryBaseMs}) must not be more than REPORT_RETRY_MAX_MS (${config.report.retryMaxMs})`,
+    );
+  // An address or a host name: a typo is told here instead of as a stack trace from listen().
+  if (
+    !/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*|\[[0-9A-Fa-f:.]+\])$/.test(
+      config.http.host,
+    )
+  )
+    problems.push(`HTTP_HOST "${config.http.host}" is not an IP address or host name`);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
 }

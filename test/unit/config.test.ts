@@ -140,6 +140,31 @@ describe("loadConfig", () => {
     );
   });
 
+  it("refuses a first retry wait longer than the longest", () => {
+    expect(() =>
+      loadConfig({ REPORT_RETRY_BASE_MS: "600000", REPORT_RETRY_MAX_MS: "1000" }),
+    ).toThrow("REPORT_RETRY_BASE_MS (600000) must not be more than REPORT_RETRY_MAX_MS (1000)");
+    expect(
+      loadConfig({ REPORT_RETRY_BASE_MS: "1000", REPORT_RETRY_MAX_MS: "1000" }).report.retryMaxMs,
+    ).toBe(1000);
+  });
+
+  it.each(["0.0.0.0", "127.0.0.1", "localhost", "api.internal", "::", "::1", "[::1]"])(
+    "takes HTTP_HOST %s",
+    host => {
+      expect(loadConfig({ HTTP_HOST: host }).http.host).toBe(host);
+    },
+  );
+
+  it.each(["no such host", "http://localhost", "host:8000", "-bad"])(
+    "refuses HTTP_HOST %s at start",
+    host => {
+      expect(() => loadConfig({ HTTP_HOST: host })).toThrow(
+        `HTTP_HOST "${host}" is not an IP address or host name`,
+      );
+    },
+  );
+
   it("redacts passwords in URLs for logs", () => {
     expect(redactUrl("smtp://user:secret@mail:587")).toBe("smtp://user:***@mail:587");
     expect(redactUrl("nonsense")).toBe("<invalid url>");
