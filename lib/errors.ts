@@ -67,6 +67,19 @@ export class UnsupportedMediaTypeError extends Errors.MoleculerClientError {
   }
 }
 
+/** A body that is not UTF-8: decoded anyway, its bad bytes would be stored as U+FFFD. */
+export class InvalidUtf8Error extends Errors.MoleculerClientError {
+  constructor(offset: number) {
+    super(
+      `The request body is not valid UTF-8 (at byte ${offset}); JSON and NDJSON bodies must be UTF-8.`,
+      400,
+      "INVALID_UTF8",
+      { offset },
+    );
+    this.name = "InvalidUtf8Error";
+  }
+}
+
 /** A route that exists, asked with a method it does not take. */
 export class MethodNotAllowedError extends Errors.MoleculerClientError {
   constructor(method: string, allowed: string[]) {

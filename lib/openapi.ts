@@ -426,9 +426,12 @@ export function buildOpenApi(server: string): Record<string, unknown> {
                 ],
               }),
             },
-            "400": errorResponse("The body is not JSON (or no NDJSON line is).", {
-              error: { type: "MALFORMED_JSON", message: "The request body is not valid JSON." },
-            }),
+            "400": errorResponse(
+              "The body is not JSON (or no NDJSON line is), or not UTF-8 (INVALID_UTF8, with the offset of the first bad byte).",
+              {
+                error: { type: "MALFORMED_JSON", message: "The request body is not valid JSON." },
+              },
+            ),
             "413": errorResponse("The body is larger than HTTP_BODY_LIMIT_BYTES.", {
               error: {
                 type: "PAYLOAD_TOO_LARGE",

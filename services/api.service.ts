@@ -17,6 +17,7 @@ import {
 } from "../lib/errors";
 import { Admission } from "../lib/admission";
 import { Uploads } from "../lib/uploads";
+import { utf8Body } from "../lib/utf8";
 import { invalidParameters, unknownParameters } from "../lib/count-param";
 import type { CheckResult } from "../lib/health";
 import { clientErrorResponse, toHttpError } from "../lib/http-errors";
@@ -246,12 +247,13 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
           mappingPolicy: "restrict",
           autoAliases: false,
           mergeParams: false,
-          // Both kinds are read as text and parsed by userevents: a parsed body would travel over
-          // RabbitMQ as an object, and a deeply nested one overflows the serializer's stack.
+          // Both kinds are read as bytes, checked to be UTF-8 and parsed by userevents: a parsed
+          // body would travel over RabbitMQ as an object, and a deeply nested one overflows the
+          // serializer's stack; a text parser would turn bytes that are not UTF-8 into U+FFFD.
           // inflate: false refuses compressed bodies (415) instead of failing inside zlib.
           bodyParsers: {
             json: false,
-            text: {
+            raw: {
               type: ["application/json", ...NDJSON_TYPES],
               limit: config.http.bodyLimitBytes,
               inflate: false,
@@ -281,9 +283,9 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
                 type: "charset.unsupported",
               });
             }
-            // Without a body, the text parser leaves an object, not "": an empty JSON body is then
+            // Without a body, the parser leaves an object, not bytes: an empty JSON body is then
             // "not JSON" (400) like any other, an empty NDJSON body holds no events.
-            const text = typeof req.$params.body === "string" ? req.$params.body : "";
+            const text = utf8Body(req.$params.body);
             if (type === "application/json") req.$params = { json: text };
             else if (type !== undefined && NDJSON_TYPES.has(type)) req.$params = { ndjson: text };
             else throw new UnsupportedMediaTypeError(type ?? "", ["application/json", NDJSON]);

@@ -81,7 +81,7 @@ function send(
   method: string,
   rawPath: string,
   headers: Record<string, string> = {},
-  body?: string,
+  body?: string | Buffer,
 ): Promise<Answer> {
   const { hostname, port } = new URL(sys.baseUrl);
   const all = { ...headers };
@@ -144,7 +144,7 @@ interface Case {
   method: string;
   path: string;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
   /** The status, or the statuses that are all acceptable. */
   status: number | number[];
   /** error.type for 4xx (or one of these); any UPPER_SNAKE type when omitted. */
@@ -320,7 +320,7 @@ const MANY_EVENT: SentEvent = {
 };
 const post = (
   name: string,
-  body: string,
+  body: string | Buffer,
   expected: Partial<Case>,
   headers: Record<string, string> = JSON_TYPE,
 ): Case => ({
@@ -389,6 +389,15 @@ const eventCases: Case[] = [
     {
       "content-type": "multipart/form-data; boundary=x",
     },
+  ),
+  post(
+    "bytes that are not UTF-8 in a city (before, stored as U+FFFD)",
+    Buffer.concat([
+      Buffer.from(`[{"id":"${VALID.id}","address":{"city":"A`),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(`b","state":"NV"},"datetime":"${VALID.datetime}"}]`),
+    ]),
+    { status: 400, type: "INVALID_UTF8" },
   ),
   post(
     "a charset that is not UTF",
