@@ -111,6 +111,15 @@ function offsetMinutes(offset: string): number {
   return sign * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6)));
 }
 
+/** What cleaning removes from a place name (lib/normalize.ts): controls, formats, lone surrogates. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}]/u;
+const INVISIBLE_ALL = /[\p{Cc}\p{Cf}\p{Cs}]/gu;
+/**
+ * Blank once invisible characters (zero-width spaces, controls) are gone, as cleaning removes
+ * them: no city at all, not one to be counted as "Unknown".
+ */
+const isBlank = (text: string): boolean =>
+  text.trim() === "" || (INVISIBLE.test(text) && text.replace(INVISIBLE_ALL, "").trim() === "");
 const validator = new Validator({ useNewCustomCheckerFunction: true });
 const optionalText = { type: "string", max: 200, optional: true, nullable: true } as const;
 const checkEvent = validator.compile({
@@ -134,7 +143,7 @@ const checkEvent = validator.compile({
         type: "string",
         max: 200,
         custom: (value: string, errors: { type: string; actual: unknown }[]) => {
-          if (typeof value === "string" && value.trim() === "")
+          if (typeof value === "string" && isBlank(value))
             errors.push({ type: "required", actual: value });
           return value;
         },
@@ -218,7 +227,7 @@ function quickEvent(value: unknown): UserEvent | undefined {
   if (typeof id !== "string" || !UUID.test(id) || typeof datetime !== "string") return undefined;
   if (typeof address !== "object" || address === null || Array.isArray(address)) return undefined;
   const a = address as Record<string, unknown>;
-  if (!isText(a.city, 200) || (a.city as string).trim() === "") return undefined;
+  if (!isText(a.city, 200) || isBlank(a.city as string)) return undefined;
   if (!isOptionalText(a.state) || !isOptionalText(a.country)) return undefined;
   const zip = a.postCode;
   if (!(

@@ -21,6 +21,7 @@ describe("user event", () => {
     [{ ...valid, datetime: "2026-02-30T08:00:00Z" }, "datetime"],
     [{ ...valid, address: { ...valid.address, postCode: { zip: 1 } } }, "address.postCode"],
     [{ ...valid, address: { ...valid.address, city: "" } }, "address.city"],
+    [{ ...valid, address: { ...valid.address, city: "  \u200b\u00a0\u0007 " } }, "address.city"],
     [{ ...valid, address: { ...valid.address, state: 5 } }, "address.state"],
     [{ id: valid.id, datetime: valid.datetime }, "address"],
   ])("names the bad field (%#)", (event, field) => {
@@ -68,6 +69,15 @@ describe("user event", () => {
     const messy = { ...valid, address: { city: " holland ", state: null, postCode: 2110 } };
     expect(validateUserEvent(structuredClone(messy))).toEqual([]);
     expect(parseUserEvent({ ...valid, id: valid.id.toUpperCase() }).id).toBe(valid.id);
+  });
+
+  it("refuses a city of invisible characters alone on the quick path too", () => {
+    const blank = { ...valid, address: { ...valid.address, city: "\u200b \u200b" } };
+    expect(() => parseUserEvent(blank)).toThrow(
+      expect.objectContaining({
+        data: { errors: [expect.objectContaining({ field: "address.city", type: "required" })] },
+      }),
+    );
   });
 
   it("rejects a date-time that an offset carries out of years 0000–9999, which the consumer would refuse", () => {
