@@ -276,15 +276,21 @@ async function postBatch(endpoint: URL, opts: ReplayOptions, body: string): Prom
         throw new ReplayError(`POST /events still answers ${res.status} after ${attempt} attempts`);
     } catch (err) {
       if (err instanceof ReplayError || err instanceof BodyTooLarge) throw err;
-      if (attempt >= attempts) {
-        // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, …).
-        const cause = (err as Error & { cause?: unknown }).cause;
-        const why =
-          cause instanceof Error
-            ? `${(err as Error).message}: ${cause.message}`
-            : (err as Error).message;
+      // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, …).
+      const cause = (err as Error & { cause?: unknown }).cause;
+      const why =
+        cause instanceof Error
+          ? `${(err as Error).message}: ${cause.message}`
+          : (err as Error).message;
+      // What waiting may mend: a network error (it has a code), or no answer in time. Anything
+      // else (a port fetch refuses to use, say) fails the same way every time.
+      const transient =
+        (err as Error).name === "TimeoutError" ||
+        (err as Error).name === "AbortError" ||
+        (cause instanceof Error && typeof (cause as { code?: unknown }).code === "string");
+      if (!transient) throw new ReplayError(`cannot send to ${opts.url}: ${why}`);
+      if (attempt >= attempts)
         throw new ReplayError(`cannot reach ${opts.url} after ${attempt} attempts: ${why}`);
-      }
       reason = "unreachable";
     }
     const waitMs = retryAfter ?? wait;

@@ -12,6 +12,7 @@ import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { SingleBar, Presets } from "cli-progress";
 import { EventFileError, formatOf, type FileFormat } from "../lib/event-file";
+import { EVENTS_PER_REQUEST_MAX } from "../lib/ingest";
 import { replayFile, ReplayError } from "../lib/replay";
 
 const USAGE =
@@ -66,6 +67,14 @@ async function main(): Promise<void> {
   };
   const rate = positive("rate", values.rate);
   const batchSize = positive("batch", values.batch);
+  // More is refused whole by the gateway (422 TOO_MANY_EVENTS); a fraction is no batch.
+  if (
+    batchSize !== undefined &&
+    (!Number.isInteger(batchSize) || batchSize > EVENTS_PER_REQUEST_MAX)
+  )
+    fail(
+      `--batch must be a whole number from 1 to ${EVENTS_PER_REQUEST_MAX.toLocaleString("en-US")}`,
+    );
   const format = (values.format ?? formatOf(file)) as FileFormat;
   if (format !== "ndjson" && format !== "csv") fail("--format must be ndjson or csv");
 
@@ -110,7 +119,7 @@ async function main(): Promise<void> {
       url: values.url,
       format,
       rate,
-      batchSize: batchSize === undefined ? undefined : Math.floor(batchSize),
+      batchSize,
       onRejection:
         rejectedFd === undefined
           ? undefined

@@ -258,6 +258,18 @@ describe("replayFile", () => {
   });
 });
 
+describe("replayFile and a gateway address fetch will never use", () => {
+  it("says so at once instead of retrying", async () => {
+    const file = write("bad-port.ndjson", events(1));
+    const retries: unknown[] = [];
+    // Port 9 is one fetch refuses ("bad port"): no wait mends that.
+    await expect(
+      replayFile({ file, url: "http://127.0.0.1:9", onRetry: r => retries.push(r) }),
+    ).rejects.toThrow(/^cannot send to http:\/\/127\.0\.0\.1:9: fetch failed: bad port$/);
+    expect(retries).toEqual([]);
+  });
+});
+
 describe("npm run replay", () => {
   /** The script as a process whose output is a pipe, not a terminal; `onStderr` sees what it says. */
   const start = (args: string[], onStderr?: (text: string, child: ChildProcess) => void) => {
@@ -282,6 +294,8 @@ describe("npm run replay", () => {
     [["x.ndjson", "--rejected"], /'--rejected <value>' argument missing/],
     [["--rate", "-5", "x.ndjson"], /'--rate' argument is ambiguous/],
     [["--rate=-5", "package.json"], /--rate must be a positive number/],
+    [["--batch=100001", "package.json"], /--batch must be a whole number from 1 to 100,000/],
+    [["--batch=0.5", "package.json"], /--batch must be a whole number from 1 to 100,000/],
     [[], /give exactly one file/],
     [
       ["package.json", "--rejected", "/nonexistent/dir/r.ndjson"],
