@@ -203,9 +203,22 @@ export function clientErrorResponse(code: string | undefined): string {
             "The request line or headers are too large.",
           ]
         : ["400 Bad Request", "BAD_REQUEST", "The request could not be parsed."];
+  return rawErrorResponse(status, type, message);
+}
+
+/** A whole HTTP answer with a JSON error, for a socket no route answers on; it closes the connection. */
+export function rawErrorResponse(
+  status: string,
+  type: string,
+  message: string,
+  headers: Record<string, string> = {},
+): string {
   const body = JSON.stringify({ error: { type, message } });
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
   return (
-    `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\n${extra}` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
 }

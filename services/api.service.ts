@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
-import type { Context, Service, ServiceSchema } from "moleculer";
+import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import serveStatic from "serve-static";
 import { loadConfig, type Config } from "../lib/config";
@@ -20,7 +20,7 @@ import { Uploads } from "../lib/uploads";
 import { utf8Body } from "../lib/utf8";
 import { invalidParameters, unknownParameters } from "../lib/count-param";
 import type { CheckResult } from "../lib/health";
-import { clientErrorResponse, toHttpError } from "../lib/http-errors";
+import { clientErrorResponse, rawErrorResponse, toHttpError } from "../lib/http-errors";
 import { listenFailsToCallback } from "../lib/net";
 import { buildOpenApi } from "../lib/openapi";
 import { CSP, cspForPath, setSecurityHeaders } from "../lib/security-headers";
@@ -199,6 +199,18 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
           next: (err?: Error) => void,
         ) => {
           setSecurityHeaders(res, CSP.api);
+          // HTTP/1.1 requires Host (RFC 9112): checked here rather than by Node, whose own 400
+          // has an empty body.
+          if (req.httpVersion === "1.1" && req.headers.host === undefined) {
+            next(
+              new Errors.MoleculerClientError(
+                "The request has no Host header, which HTTP/1.1 requires.",
+                400,
+                "BAD_REQUEST",
+              ),
+            );
+            return;
+          }
           const urlPath = (req.originalUrl ?? req.url ?? "/").split("?")[0] ?? "/";
           if (isWrite(req.method ?? "", urlPath)) {
             const decision = writes.hit(req.socket.remoteAddress ?? "unknown");
@@ -446,6 +458,8 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
         // (A documented option of http.createServer, missing from @types/node as a property.)
         (this.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval =
           CONNECTIONS_CHECK_MS;
+        // Checked by the gateway instead, so that the 400 is JSON like every other (above).
+        (this.server as { requireHostHeader?: boolean }).requireHostHeader = false;
       }
     },
 
@@ -460,6 +474,17 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
         this.server.requestTimeout = config.http.requestTimeoutMs;
         this.server.headersTimeout = Math.min(config.http.requestTimeoutMs, 20_000);
       }
+      // CONNECT (a proxy's tunnel) is no route's: Node would close the connection without a word.
+      this.server?.on("connect", (_req: IncomingMessage, socket: import("node:stream").Duplex) => {
+        socket.end(
+          rawErrorResponse(
+            "405 Method Not Allowed",
+            "METHOD_NOT_ALLOWED",
+            "CONNECT is not supported: this is an API gateway, not a proxy.",
+          ),
+          () => socket.destroy(),
+        );
+      });
       // Requests Node cannot parse (a 20 KB URL, broken framing) get a JSON error too.
       this.server?.on(
         "clientError",

@@ -949,6 +949,50 @@ describe("a POST without any body", () => {
   });
 });
 
+describe("requests no route answers", () => {
+  const raw = (request: string) => {
+    const { hostname, port } = new URL(sys.baseUrl);
+    return new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname);
+      const chunks: Buffer[] = [];
+      socket.on("data", (c: Buffer) => chunks.push(c));
+      socket.on("close", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      socket.on("error", reject);
+      socket.setTimeout(ANSWER_TIMEOUT_MS, () => socket.destroy(new Error("no answer in time")));
+      socket.write(request);
+    });
+  };
+  it.each([
+    [
+      "an HTTP/1.1 request without Host",
+      "GET /report HTTP/1.1\r\nConnection: close\r\n\r\n",
+      "400 Bad Request",
+      "BAD_REQUEST",
+      /no Host header/,
+    ],
+    [
+      "CONNECT",
+      "CONNECT 127.0.0.1:8000 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n",
+      "405 Method Not Allowed",
+      "METHOD_NOT_ALLOWED",
+      /CONNECT is not supported/,
+    ],
+  ])("answers %s with a JSON error", async (_what, request, status, type, message) => {
+    const answer = await raw(request);
+    expect(answer.split("\r\n")[0]).toBe(`HTTP/1.1 ${status}`);
+    // The JSON of the body, whether it came chunked or not.
+    const body = JSON.parse(answer.slice(answer.indexOf("{"), answer.lastIndexOf("}") + 1)) as {
+      error: { type: string; message: string };
+    };
+    expect(body.error.type).toBe(type);
+    expect(body.error.message).toMatch(message);
+  });
+  it("still answers an HTTP/1.0 request, which needs no Host", async () => {
+    const answer = await raw("GET /healthcheck HTTP/1.0\r\n\r\n");
+    expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+  });
+});
+
 describe("after the bad requests", () => {
   it("has not polluted Object.prototype (the services run in this process)", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
