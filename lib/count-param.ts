@@ -101,3 +101,30 @@ export function wholeNumberParam(
     },
   };
 }
+
+/**
+ * A parameter rule for moleculer's validator: one of `values`, or absent; empty (`format=`, as a
+ * form sends it) is absent too, as everywhere else.
+ */
+export function oneOfParam(
+  field: string,
+  values: readonly string[],
+): { type: "any"; optional: true; custom: (value: unknown) => true | unknown[] } {
+  return {
+    type: "any",
+    optional: true,
+    custom: value => {
+      if (value === undefined || value === null || value === "") return true;
+      if (typeof value === "string" && values.includes(value)) return true;
+      return [
+        {
+          type: "enumValue",
+          field,
+          message: `'${field}' must be one of ${values.join(", ")}.`,
+          actual: value,
+          expected: values.join(", "),
+        },
+      ];
+    },
+  };
+}

@@ -17,7 +17,12 @@ import { loadConfig, type Config } from "../lib/config";
 import { BuiltReports } from "../lib/built-reports";
 import { deadLetterMessages, dlqTopic, inSends } from "../lib/dead-letter";
 import { check, kafkaCheck, withTimeout, type CheckResult } from "../lib/health";
-import { parseOptionalWholeNumber, parseWholeNumber, wholeNumberParam } from "../lib/count-param";
+import {
+  oneOfParam,
+  parseOptionalWholeNumber,
+  parseWholeNumber,
+  wholeNumberParam,
+} from "../lib/count-param";
 import { ReportNotSentError } from "../lib/errors";
 import { connectKafka, consumerLag, type KafkaConnection } from "../lib/kafka";
 import { createMailer, type Mailer } from "../lib/mailer";
@@ -195,11 +200,14 @@ export function createUserStatsService(config: Readonly<Config>): ServiceSchema 
         params: {
           $$strict: true,
           id: wholeNumberParam({ field: "id", ...ID }),
-          format: { type: "enum", values: ["json", "html", "csv"], optional: true },
+          format: oneOfParam("format", ["json", "html", "csv"]),
         },
         handler(
           this: UserStatsThis,
-          ctx: Context<{ id: unknown; format?: "json" | "html" | "csv" }, Record<string, unknown>>,
+          ctx: Context<
+            { id: unknown; format?: "json" | "html" | "csv" | "" },
+            Record<string, unknown>
+          >,
         ): StoredReport | string {
           const id = parseWholeNumber(ctx.params.id, { field: "id", ...ID });
           const stored = this.outbox.get(id);

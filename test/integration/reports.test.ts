@@ -107,6 +107,8 @@ describe("report emails", () => {
     expect(csv.text).toBe(attached?.content.toString("utf8"));
     const json = await http(sys.baseUrl, `/reports/${latest.id}`);
     expect(json.body).toMatchObject({ id: latest.id, status: "sent", report: { total: 40 } });
+    // An empty format (as a form sends it) is no format, as on every route.
+    expect((await http(sys.baseUrl, `/reports/${latest.id}?format=`)).body).toEqual(json.body);
     expect((await http(sys.baseUrl, "/reports/999999")).status).toBe(404);
     expect((await http(sys.baseUrl, "/reports/abc")).status).toBe(422);
   });

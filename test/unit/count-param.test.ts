@@ -5,6 +5,7 @@ import {
   parseCount,
   parseOptionalWholeNumber,
   parseWholeNumber,
+  oneOfParam,
   wholeNumberParam,
 } from "../../lib/count-param";
 
@@ -113,5 +114,33 @@ describe("wholeNumberParam", () => {
       "limit integer",
       "undefined objectStrict",
     ]);
+  });
+});
+
+describe("oneOfParam", () => {
+  const check = new Validator().compile({
+    $$strict: true,
+    format: oneOfParam("format", ["json", "csv"]),
+    id: wholeNumberParam({ field: "id", min: 1, max: 10 }),
+  });
+
+  it("passes one of its values, and a missing or empty one", () => {
+    for (const format of ["json", "csv", "", undefined])
+      expect(check({ id: "1", format })).toBe(true);
+  });
+
+  it("names what it takes, in the same answer as the other parameters' problems", () => {
+    for (const format of ["xml", "JSON", ["json", "csv"]]) {
+      const problems = check({ id: "x", format }) as {
+        field: string;
+        type: string;
+        expected?: string;
+      }[];
+      expect(problems.map(p => `${p.field} ${p.type}`).sort()).toEqual([
+        "format enumValue",
+        "id integer",
+      ]);
+      expect(problems.find(p => p.field === "format")?.expected).toBe("json, csv");
+    }
   });
 });
