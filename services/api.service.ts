@@ -460,6 +460,19 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
           CONNECTIONS_CHECK_MS;
         // Checked by the gateway instead, so that the 400 is JSON like every other (above).
         (this.server as { requireHostHeader?: boolean }).requireHostHeader = false;
+        // CONNECT (a proxy's tunnel) is no route's: Node would close the connection without a
+        // word. Node removed its own error listener from the socket: a reset must not crash us.
+        this.server.on("connect", (_req: IncomingMessage, socket: import("node:stream").Duplex) => {
+          socket.on("error", () => socket.destroy());
+          socket.end(
+            rawErrorResponse(
+              "405 Method Not Allowed",
+              "METHOD_NOT_ALLOWED",
+              "CONNECT is not supported: this is an API gateway, not a proxy.",
+            ),
+            () => socket.destroy(),
+          );
+        });
       }
     },
 
@@ -474,17 +487,6 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
         this.server.requestTimeout = config.http.requestTimeoutMs;
         this.server.headersTimeout = Math.min(config.http.requestTimeoutMs, 20_000);
       }
-      // CONNECT (a proxy's tunnel) is no route's: Node would close the connection without a word.
-      this.server?.on("connect", (_req: IncomingMessage, socket: import("node:stream").Duplex) => {
-        socket.end(
-          rawErrorResponse(
-            "405 Method Not Allowed",
-            "METHOD_NOT_ALLOWED",
-            "CONNECT is not supported: this is an API gateway, not a proxy.",
-          ),
-          () => socket.destroy(),
-        );
-      });
       // Requests Node cannot parse (a 20 KB URL, broken framing) get a JSON error too.
       this.server?.on(
         "clientError",

@@ -987,6 +987,21 @@ describe("requests no route answers", () => {
     expect(body.error.type).toBe(type);
     expect(body.error.message).toMatch(message);
   });
+  it("survives a client that resets the connection right after its CONNECT", async () => {
+    const { hostname, port } = new URL(sys.baseUrl);
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(Number(port), hostname);
+        socket.on("error", reject);
+        socket.write("CONNECT a:1 HTTP/1.1\r\nHost: a:1\r\n\r\n", () => {
+          socket.resetAndDestroy();
+          resolve();
+        });
+      });
+    }
+    // An unhandled socket error would have ended this process (the gateway runs in it).
+    expect((await http(sys.baseUrl, "/healthcheck")).status).toBe(200);
+  });
   it("still answers an HTTP/1.0 request, which needs no Host", async () => {
     const answer = await raw("GET /healthcheck HTTP/1.0\r\n\r\n");
     expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
