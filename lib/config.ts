@@ -4,6 +4,7 @@
  * message. (The command-line tools under scripts/ also read a few of their own, e.g. REPLAY_URL and
  * RUN_DIR; the README lists them.)
  */
+import { isIP } from "node:net";
 import path from "node:path";
 import cronParser from "cron-parser";
 
@@ -183,10 +184,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     problems.push(`REPORT_FROM "${from}" is not an email address (or "Name <address>")`);
 
   // An origin as browsers send it: scheme and host (a port, a * wildcard), no path, no trailing
-  // slash; otherwise it would never match and CORS would stay off in silence. "*" allows any.
+  // slash; otherwise it would never match and CORS would stay off in silence. "*" allows any;
+  // "null" is the origin of file:// pages.
   const corsOrigins = list("CORS_ORIGINS", "");
   for (const origin of corsOrigins) {
-    if (origin !== "*" && !/^https?:\/\/[^\s/?#]+$/.test(origin))
+    if (origin !== "*" && origin !== "null" && !/^[a-z][a-z0-9+.-]*:\/\/[^\s/?#]+$/.test(origin))
       problems.push(
         `CORS_ORIGINS entry "${origin}" is not an origin like https://app.example.com (scheme and host, no path)`,
       );
@@ -242,9 +244,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     );
   // An address or a host name: a typo is told here instead of as a stack trace from listen().
   if (
-    !/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*|\[[0-9A-Fa-f:.]+\])$/.test(
-      config.http.host,
-    )
+    isIP(config.http.host) === 0 &&
+    !/^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$/.test(config.http.host)
   )
     problems.push(`HTTP_HOST "${config.http.host}" is not an IP address or host name`);
 

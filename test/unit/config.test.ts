@@ -120,6 +120,10 @@ describe("loadConfig", () => {
       }).http.corsOrigins,
     ).toEqual(["https://app.example.com", "http://localhost:3000", "https://*.example.com"]);
     expect(loadConfig({ CORS_ORIGINS: "*" }).http.corsOrigins).toEqual(["*"]);
+    expect(
+      loadConfig({ CORS_ORIGINS: "null, chrome-extension://abcdef, capacitor://localhost" }).http
+        .corsOrigins,
+    ).toEqual(["null", "chrome-extension://abcdef", "capacitor://localhost"]);
     for (const origin of [
       "https://app.example.com/",
       "app.example.com",
@@ -149,14 +153,20 @@ describe("loadConfig", () => {
     ).toBe(1000);
   });
 
-  it.each(["0.0.0.0", "127.0.0.1", "localhost", "api.internal", "::", "::1", "[::1]"])(
-    "takes HTTP_HOST %s",
-    host => {
-      expect(loadConfig({ HTTP_HOST: host }).http.host).toBe(host);
-    },
-  );
+  it.each([
+    "0.0.0.0",
+    "127.0.0.1",
+    "localhost",
+    "api.internal",
+    "api_gateway",
+    "::",
+    "::1",
+    "fe80::1%eth0",
+  ])("takes HTTP_HOST %s", host => {
+    expect(loadConfig({ HTTP_HOST: host }).http.host).toBe(host);
+  });
 
-  it.each(["no such host", "http://localhost", "host:8000", "-bad"])(
+  it.each(["no such host", "http://localhost", "host:8000", "-bad", "[::1]", "::1.2"])(
     "refuses HTTP_HOST %s at start",
     host => {
       expect(() => loadConfig({ HTTP_HOST: host })).toThrow(
