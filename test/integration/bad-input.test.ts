@@ -915,6 +915,28 @@ describe("OPTIONS and HEAD", () => {
   });
 });
 
+/**
+ * Writes a request by hand on a connection of its own (for what node:http and fetch never send)
+ * and resolves with the whole raw answer once the gateway closes the connection.
+ */
+function rawExchange(request: string): Promise<string> {
+  const { hostname, port } = new URL(sys.baseUrl);
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    socket.on("data", (c: Buffer) => chunks.push(c));
+    socket.on("close", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    socket.on("error", reject);
+    socket.setTimeout(ANSWER_TIMEOUT_MS, () => socket.destroy(new Error("no answer in time")));
+    // write, not end: a client that half-closes gets no answer from node:http.
+    socket.write(request);
+  });
+}
+
+/** The JSON of a raw answer's body, whether it came chunked or not. */
+const rawJson = <T>(answer: string): T =>
+  JSON.parse(answer.slice(answer.indexOf("{"), answer.lastIndexOf("}") + 1)) as T;
+
 describe("a POST without any body", () => {
   // What `curl -X POST -H 'Content-Type: application/json'` sends: neither Content-Length nor
   // Transfer-Encoding, which node:http and fetch never do, so it is written by hand.
@@ -922,27 +944,13 @@ describe("a POST without any body", () => {
     ["application/json", 400, "MALFORMED_JSON"],
     ["application/x-ndjson", 202, undefined],
   ])("with Content-Type %s answers %s", async (type, status, errorType) => {
-    const { hostname, port } = new URL(sys.baseUrl);
-    const raw = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(port), hostname);
-      const chunks: Buffer[] = [];
-      socket.on("data", (c: Buffer) => chunks.push(c));
-      socket.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-      socket.on("error", reject);
-      socket.setTimeout(ANSWER_TIMEOUT_MS, () => socket.destroy(new Error("no answer in time")));
-      // write, not end: a client that half-closes gets no answer from node:http.
-      socket.write(
-        `POST /events HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: ${type}\r\nConnection: close\r\n\r\n`,
-      );
-    });
+    const raw = await rawExchange(
+      `POST /events HTTP/1.1\r\nHost: test\r\nContent-Type: ${type}\r\nConnection: close\r\n\r\n`,
+    );
     expect(raw.split("\r\n")[0]).toBe(
       `HTTP/1.1 ${status} ${status === 400 ? "Bad Request" : "Accepted"}`,
     );
-    // The JSON of the body, whether it came chunked or not.
-    const body = JSON.parse(raw.slice(raw.indexOf("{"), raw.lastIndexOf("}") + 1)) as Record<
-      string,
-      unknown
-    >;
+    const body = rawJson<Record<string, unknown>>(raw);
     if (errorType === undefined)
       expect(body).toEqual({ accepted: 0, rejected: [], rejectedCount: 0 });
     else expect(body).toMatchObject({ error: { type: errorType } });
@@ -950,18 +958,6 @@ describe("a POST without any body", () => {
 });
 
 describe("requests no route answers", () => {
-  const raw = (request: string) => {
-    const { hostname, port } = new URL(sys.baseUrl);
-    return new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(port), hostname);
-      const chunks: Buffer[] = [];
-      socket.on("data", (c: Buffer) => chunks.push(c));
-      socket.on("close", () => resolve(Buffer.concat(chunks).toString("utf8")));
-      socket.on("error", reject);
-      socket.setTimeout(ANSWER_TIMEOUT_MS, () => socket.destroy(new Error("no answer in time")));
-      socket.write(request);
-    });
-  };
   it.each([
     [
       "an HTTP/1.1 request without Host",
@@ -978,12 +974,9 @@ describe("requests no route answers", () => {
       /CONNECT is not supported/,
     ],
   ])("answers %s with a JSON error", async (_what, request, status, type, message) => {
-    const answer = await raw(request);
+    const answer = await rawExchange(request);
     expect(answer.split("\r\n")[0]).toBe(`HTTP/1.1 ${status}`);
-    // The JSON of the body, whether it came chunked or not.
-    const body = JSON.parse(answer.slice(answer.indexOf("{"), answer.lastIndexOf("}") + 1)) as {
-      error: { type: string; message: string };
-    };
+    const body = rawJson<{ error: { type: string; message: string } }>(answer);
     expect(body.error.type).toBe(type);
     expect(body.error.message).toMatch(message);
   });
@@ -1003,7 +996,7 @@ describe("requests no route answers", () => {
     expect((await http(sys.baseUrl, "/healthcheck")).status).toBe(200);
   });
   it("still answers an HTTP/1.0 request, which needs no Host", async () => {
-    const answer = await raw("GET /healthcheck HTTP/1.0\r\n\r\n");
+    const answer = await rawExchange("GET /healthcheck HTTP/1.0\r\n\r\n");
     expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
   });
 });
