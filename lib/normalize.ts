@@ -16,6 +16,7 @@ import fs from "node:fs";
 // The library without its 80 other languages: English names are the ones matched.
 import isoCountries from "i18n-iso-countries/index";
 import englishCountryNames from "i18n-iso-countries/langs/en.json";
+import { INVISIBLE, INVISIBLE_ALL } from "./invisible";
 import { geoFiles } from "./paths";
 
 isoCountries.registerLocale(englishCountryNames);
@@ -131,12 +132,6 @@ const PERIODS = /\./g;
 const NON_ASCII = /[\u0080-\uffff]/;
 const COMBINING_MARKS = /[\u0300-\u036f]/g;
 const HAS_LETTER = /\p{L}/u;
-/**
- * Control characters, invisible formatting ones (bidi overrides, zero-width spaces, BOM) and lone
- * surrogates: never part of a place name, and a bidi override would turn a report's text around.
- */
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}]/u;
-const INVISIBLE_ALL = /[\p{Cc}\p{Cf}\p{Cs}]/gu;
 const TWO_LETTERS = /^[A-Za-z]{2}$/;
 const THREE_LETTERS = /^[A-Za-z]{3}$/;
 const NUMERIC_CODE = /^\d{3}$/;

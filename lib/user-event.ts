@@ -9,6 +9,7 @@
 import Validator, { type ValidationError } from "fastest-validator";
 import type { EventCodec, FieldError } from "./event-codec";
 import { InvalidEventError } from "./errors";
+import { INVISIBLE, INVISIBLE_ALL } from "./invisible";
 
 /** An address as sent: only the city is required. */
 export interface Address {
@@ -111,9 +112,6 @@ function offsetMinutes(offset: string): number {
   return sign * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6)));
 }
 
-/** What cleaning removes from a place name (lib/normalize.ts): controls, formats, lone surrogates. */
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}]/u;
-const INVISIBLE_ALL = /[\p{Cc}\p{Cf}\p{Cs}]/gu;
 /**
  * Blank once invisible characters (zero-width spaces, controls) are gone, as cleaning removes
  * them: no city at all, not one to be counted as "Unknown".
