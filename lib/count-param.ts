@@ -116,15 +116,22 @@ export function oneOfParam(
     custom: value => {
       if (value === undefined || value === null || value === "") return true;
       if (typeof value === "string" && values.includes(value)) return true;
-      return [
-        {
-          type: "enumValue",
-          field,
-          message: `'${field}' must be one of ${values.join(", ")}.`,
-          actual: value,
-          expected: values.join(", "),
-        },
-      ];
+      return [notOneOf(field, values, value)];
     },
+  };
+}
+
+/** The problem of a parameter that is none of the values it may take, worded as every route words it. */
+export function notOneOf(
+  field: string,
+  values: readonly string[],
+  actual: unknown,
+): { field: string; type: string; message: string; actual: unknown; expected: string } {
+  return {
+    field,
+    type: "enumValue",
+    message: `'${field}' must be one of ${values.join(", ")}.`,
+    actual,
+    expected: values.join(", "),
   };
 }

@@ -3,7 +3,7 @@
  * datetime, inclusive at both ends) and which format. Parsed strictly from query-string values;
  * every bad parameter is named in one 422.
  */
-import { invalidParameters, unknownParameters } from "./count-param";
+import { invalidParameters, notOneOf, unknownParameters } from "./count-param";
 import { toUtcIso } from "./user-event";
 
 export const REPORT_DIMENSIONS = ["city", "state", "country"] as const;
@@ -73,23 +73,11 @@ export function parseReportQuery(params: Record<string, unknown>): ReportQuery {
 
   const by = text("by") ?? "city";
   if (!(REPORT_DIMENSIONS as readonly string[]).includes(by)) {
-    problems.push({
-      field: "by",
-      type: "enumValue",
-      message: `'by' must be one of ${REPORT_DIMENSIONS.join(", ")}.`,
-      actual: by,
-      expected: REPORT_DIMENSIONS.join(", "),
-    });
+    problems.push(notOneOf("by", REPORT_DIMENSIONS, by));
   }
   const format = text("format") ?? "json";
   if (!(REPORT_FORMATS as readonly string[]).includes(format)) {
-    problems.push({
-      field: "format",
-      type: "enumValue",
-      message: `'format' must be one of ${REPORT_FORMATS.join(", ")}.`,
-      actual: format,
-      expected: REPORT_FORMATS.join(", "),
-    });
+    problems.push(notOneOf("format", REPORT_FORMATS, format));
   }
   let top: number | undefined;
   const topText = text("top");
