@@ -5,6 +5,7 @@
  * type; anything else is a 500 that reveals no internals.
  */
 import { invalidParametersMessage } from "./count-param";
+import { CSP, securityHeaders } from "./security-headers";
 
 export interface HttpError {
   status: number;
@@ -214,7 +215,8 @@ export function rawErrorResponse(
   headers: Record<string, string> = {},
 ): string {
   const body = JSON.stringify({ error: { type, message } });
-  const extra = Object.entries(headers)
+  // Written to the socket, past every middleware: the security headers of a JSON answer too.
+  const extra = Object.entries({ ...securityHeaders(CSP.api), ...headers })
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join("");
   return (

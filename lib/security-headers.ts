@@ -20,10 +20,14 @@ export const CSP = {
   email: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
 } as const;
 
+/** The common headers and the given Content-Security-Policy. */
+export function securityHeaders(csp: string): Record<string, string> {
+  return { ...COMMON, "Content-Security-Policy": csp };
+}
+
 /** Sets the common headers and the given Content-Security-Policy. */
 export function setSecurityHeaders(res: ServerResponse, csp: string): void {
-  for (const [name, value] of Object.entries(COMMON)) res.setHeader(name, value);
-  res.setHeader("Content-Security-Policy", csp);
+  for (const [name, value] of Object.entries(securityHeaders(csp))) res.setHeader(name, value);
 }
 
 /** The CSP of a static file of the dashboard or the docs, by its URL path. */

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
+import bodyParser from "body-parser";
 import ApiGateway from "moleculer-web";
 import serveStatic from "serve-static";
 import { loadConfig, type Config } from "../lib/config";
@@ -17,6 +18,7 @@ import {
 } from "../lib/errors";
 import { Admission } from "../lib/admission";
 import { Uploads } from "../lib/uploads";
+import { isSameOrigin, originMatcher } from "../lib/cors";
 import { utf8Body } from "../lib/utf8";
 import { invalidParameters, unknownParameters } from "../lib/count-param";
 import type { CheckResult } from "../lib/health";
@@ -189,16 +191,19 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
       qsOptions: { allowPrototypes: true },
       // Browsers may call the API from these origins only (none by default).
       cors: cors
-        ? { origin: [...config.http.corsOrigins], methods: ["GET", "POST"], maxAge: 600 }
+        ? { origin: originMatcher(config.http.corsOrigins), methods: ["GET", "POST"], maxAge: 600 }
         : undefined,
       use: [
-        // Every routed answer: JSON (or CSV) that runs nothing.
         (
           req: IncomingMessage & { originalUrl?: string },
           res: ServerResponse,
           next: (err?: Error) => void,
         ) => {
-          setSecurityHeaders(res, CSP.api);
+          // A browser sends Origin with the dashboard's and /docs' own POSTs too: a request from the
+          // gateway's own origin is not a cross-origin one, whatever CORS_ORIGINS lists.
+          const origin = req.headers.origin;
+          if (cors && origin !== undefined && isSameOrigin(origin, req.headers.host))
+            delete req.headers.origin;
           // HTTP/1.1 requires Host (RFC 9112): checked here rather than by Node, whose own 400
           // has an empty body.
           if (req.httpVersion === "1.1" && req.headers.host === undefined) {
@@ -263,15 +268,17 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
           // body would travel over RabbitMQ as an object, and a deeply nested one overflows the
           // serializer's stack; a text parser would turn bytes that are not UTF-8 into U+FFFD.
           // inflate: false refuses compressed bodies (415) instead of failing inside zlib.
-          bodyParsers: {
-            json: false,
-            raw: {
+          // The parser runs as this route's own middleware, after the gateway's (moleculer-web
+          // puts `bodyParsers` before them): a client over its rate limit is refused before its
+          // body is read, and a 413 or 415 carries the security and RateLimit headers.
+          bodyParsers: false,
+          use: [
+            bodyParser.raw({
               type: ["application/json", ...NDJSON_TYPES],
               limit: config.http.bodyLimitBytes,
               inflate: false,
-            },
-            urlencoded: false,
-          },
+            }),
+          ],
           aliases: {
             "POST /": "userevents.ingest",
             ...methodNotAllowedAliases(p => p === "events", "events"),
@@ -451,6 +458,11 @@ export function createApiService(config: Readonly<Config>): ServiceSchema {
         return stop();
       };
       if (this.server !== undefined) {
+        // Every answer, even one refused before any middleware (a URL moleculer-web cannot
+        // decode, a 404): JSON (or CSV) that runs nothing. Pages set their own policy over it.
+        this.server.prependListener("request", (_req: IncomingMessage, res: ServerResponse) =>
+          setSecurityHeaders(res, CSP.api),
+        );
         // A taken port fails the start (the process exits, and says why) instead of hanging it.
         listenFailsToCallback(this.server);
         // Node checks the request and headers timeouts every 30 s by default, so a slow client got

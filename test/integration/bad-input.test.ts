@@ -17,6 +17,7 @@ import { dlqTopic } from "../../lib/dead-letter";
 import { deleteTopics, readTopic } from "../helpers/kafka";
 import { http, startSystem, type TestSystem } from "../helpers/system";
 import { tempDir } from "../helpers/tmp";
+import { CSP } from "../../lib/security-headers";
 
 /** The body limit of POST /events in this file (the gateway's other routes take 64 KiB of JSON). */
 const BODY_LIMIT = 65_536;
@@ -848,6 +849,11 @@ describe(`${CORPUS.length} bad requests`, () => {
     };
     expect(actual, res.text.slice(0, 500)).toEqual(expected);
     for (const leak of LEAKS) expect(res.text.slice(0, 1_000_000)).not.toMatch(leak);
+    // Every answer, however early it was refused, carries the security headers of a JSON answer.
+    expect({
+      nosniff: res.headers["x-content-type-options"],
+      csp: res.headers["content-security-policy"],
+    }).toEqual({ nosniff: "nosniff", csp: CSP.api });
 
     if (res.status >= 400) expect(typeof error?.message).toBe("string");
     // A body too large says the limit.

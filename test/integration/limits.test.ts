@@ -10,11 +10,13 @@ import { http, startSystem, type TestSystem } from "../helpers/system";
 let sys: TestSystem;
 const REQUEST_TIMEOUT_MS = 3000;
 const ORIGIN = "http://dashboard.example.test";
+const BODY_LIMIT = 2048;
 
 beforeAll(async () => {
   sys = await startSystem({
     RATE_LIMIT_WRITES_PER_MINUTE: "5",
     CORS_ORIGINS: ORIGIN,
+    HTTP_BODY_LIMIT_BYTES: String(BODY_LIMIT),
     HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
   });
 });
@@ -41,6 +43,12 @@ describe("limits", () => {
     expect((await http(sys.baseUrl, "/report/send", { method: "POST" })).status).toBe(429);
     const events = { method: "POST", headers: { "content-type": "application/json" }, body: "[]" };
     expect((await http(sys.baseUrl, "/Events//", events)).status).toBe(429);
+    // Refused before its body is read: a body over the limit is a 429 too, with the headers.
+    const big = `[${'"x",'.repeat(BODY_LIMIT)}"x"]`;
+    const bigLimited = await http(sys.baseUrl, "/events", { ...events, body: big });
+    expect(bigLimited.status, bigLimited.text).toBe(429);
+    expect(bigLimited.headers.get("ratelimit-remaining")).toBe("0");
+    expect(bigLimited.headers.get("retry-after")).not.toBeNull();
     for (let i = 0; i < 10; i++) expect((await http(sys.baseUrl, "/report")).status).toBe(200);
   });
 
@@ -97,7 +105,13 @@ describe("limits", () => {
     "answers 408 to a client whose %s never finish, soon after HTTP_REQUEST_TIMEOUT_MS",
     async (_what, partial) => {
       const { port } = new URL(sys.baseUrl);
-      const socket = net.connect(Number(port), "127.0.0.1");
+      // From a client address of its own: the writes above, from 127.0.0.1, spent that one's
+      // budget, and a client over it is refused before its body is read.
+      const socket = net.connect({
+        port: Number(port),
+        host: "127.0.0.1",
+        localAddress: "127.0.0.2",
+      });
       socket.write(partial);
       // Node checks for such requests every second: the answer is due within the timeout and
       // that second; more than that (2 s of slack on a busy machine) means the check is off.
@@ -134,6 +148,17 @@ describe("limits", () => {
       headers: { Origin: "http://evil.example" },
     });
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    // Origins are compared whole: one that only begins like the configured one is refused.
+    for (const near of [ORIGIN.slice(0, -1), "http://dashboard.example", "http://d"]) {
+      const res = await http(sys.baseUrl, "/report", { headers: { Origin: near } });
+      expect(res.status, near).toBe(403);
+      expect(res.headers.get("access-control-allow-origin"), near).toBeNull();
+      expect(res.body).toMatchObject({ error: { type: "ORIGIN_NOT_ALLOWED" } });
+    }
+    // The gateway's own origin (the dashboard's POSTs carry it) needs no entry in CORS_ORIGINS.
+    const own = await http(sys.baseUrl, "/report", { headers: { Origin: sys.baseUrl } });
+    expect(own.status, own.text).toBe(200);
+    expect(own.headers.get("access-control-allow-origin")).toBeNull();
 
     // An error a browser on that origin gets is readable there too: a wrong method's 405.
     const wrong = await fetch(`${sys.baseUrl}/report`, {
