@@ -207,7 +207,7 @@ export function normalizePostCode(raw: unknown): string | null {
  * "US" for every US spelling (and 840, its ISO number); another country as its ISO 3166-1 alpha-2
  * code, from its English name or its alpha-2, alpha-3 or numeric code ("france", "FRA", "250" ->
  * "FR"; "UK" -> "GB"); other two letters upper-cased; other names capitalised, without
- * parentheses (a report key puts the country in them); or null.
+ * parentheses (a report key puts the country in them); or null (also for a number that is no code).
  */
 export function normalizeCountry(raw: unknown): string | null {
   if (raw === "US") return "US";
@@ -226,6 +226,9 @@ export function normalizeCountry(raw: unknown): string | null {
       ? isoCountries.alpha3ToAlpha2(spaced.toUpperCase())
       : countryByName(spaced);
   if (code !== undefined) return code;
+  // Without a letter it names no country ("44", "+49"): unknown, rather than a report key of
+  // digits, which a JSON object would list first whatever its count.
+  if (!HAS_LETTER.test(spaced)) return null;
   const name = spaced.replace(PARENTHESES, " ").replace(WHITESPACE_RUN, " ").trim();
   return name === "" ? null : capitaliseCity(name);
 }

@@ -118,7 +118,13 @@ describe("normalizeCountry", () => {
     ["fra", "FR"],
     ["250", "FR"],
     ["036", "AU"],
-    ["44", "44"], // a dialling code, not ISO 044
+    // A number that is no ISO code (a dialling code, not ISO 044) names no country: unknown,
+    // not a report key of digits (a JSON object would list it first, whatever its count).
+    ["44", null],
+    [49, null],
+    ["+49", null],
+    ["999", null],
+    ["1234", null],
     ["??", null],
     ["Georgia", "GE"], // the country, unless the address says the US state (address tests)
     ["UK", "GB"],
