@@ -170,22 +170,6 @@ export class ReportOutbox {
    */
   enqueue(report: Report, trigger: string, requestId?: string): ReportRecord {
     const recleanings = this.opts.recleanings?.() ?? 0;
-    const previousRow = this.db
-      .prepare("SELECT id, report, recleanings FROM reports ORDER BY id DESC LIMIT 1")
-      .get() as { id: number; report: string; recleanings: number | null } | undefined;
-    let previous: PreviousReport | undefined;
-    if (previousRow !== undefined) {
-      const r = JSON.parse(previousRow.report) as Report;
-      // A report from before the count was kept (NULL) may predate a re-cleaning that was not
-      // counted (a migration or `npm run reclean` of an older version): totals only, once.
-      const sameKeys = previousRow.recleanings === recleanings;
-      previous = {
-        id: previousRow.id,
-        timestamp: r.timestamp,
-        total: r.total,
-        stats: sameKeys ? r.stats : undefined,
-      };
-    }
     const kept = topOf(report, KEPT_STATS);
     const now = new Date().toISOString();
     const id = this.db.transaction(() => {
@@ -207,6 +191,8 @@ export class ReportOutbox {
           recleanings,
         );
       const rowId = Number(lastInsertRowid);
+      if (trigger === "schedule") this.supersede(rowId);
+      const previous = this.previousOf(rowId, recleanings);
       const csvAt = this.opts.mailer.via === "log" ? `/reports/${rowId}?format=csv` : undefined;
       const email = renderReportEmail(report, previous, this.opts.emailRows, csvAt);
       this.db
@@ -223,11 +209,36 @@ export class ReportOutbox {
           `<report-${rowId}.${Date.parse(now)}@event-pipeline.local>`,
           rowId,
         );
-      if (trigger === "schedule") this.supersede(rowId);
       this.prune();
       return rowId;
     })();
     return this.record(id) as ReportRecord;
+  }
+
+  /**
+   * The report a new one's changes are counted from: the latest before it that was or will be
+   * delivered. One that failed (superseded, or refused by the mail server) reached nobody, and
+   * changes since it would understate what its readers see since their last report.
+   */
+  private previousOf(id: number, recleanings: number): PreviousReport | undefined {
+    const row = this.db
+      .prepare(
+        "SELECT id, report, recleanings FROM reports WHERE id < ? AND status != 'failed' ORDER BY id DESC LIMIT 1",
+      )
+      .get(id) as { id: number; report: string; recleanings: number | null } | undefined;
+    if (row === undefined) return undefined;
+    const r = JSON.parse(row.report) as Report;
+    // A report from before the count was kept (NULL) may predate a re-cleaning that was not
+    // counted (a migration or `npm run reclean` of an older version): totals only, once.
+    const sameKeys = row.recleanings === recleanings;
+    return {
+      id: row.id,
+      timestamp: r.timestamp,
+      total: r.total,
+      stats: sameKeys ? r.stats : undefined,
+      // Its biggest KEPT_STATS cities only: a city not among them had some count up to theirs.
+      complete: r.filters.top === undefined,
+    };
   }
 
   /**

@@ -16,6 +16,11 @@ export interface PreviousReport {
    * and only the totals compare.
    */
   stats: Record<string, number> | undefined;
+  /**
+   * Whether `stats` holds every city it counted (false when only its biggest were kept): a city
+   * missing from a complete one had none, from another an unknown number.
+   */
+  complete: boolean;
 }
 
 export interface ReportEmail {
@@ -62,13 +67,20 @@ export function renderReportEmail(
   const max = Math.max(1, ...top.map(([, n]) => n));
   const change = previous === undefined ? undefined : report.total - previous.total;
   const previousStats = previous?.stats;
+  // A city among these rows that the previous report's kept cities leave out, with some of them.
+  const untold =
+    previousStats !== undefined &&
+    previous?.complete === false &&
+    top.some(([city]) => previousStats[city] === undefined);
   const window =
     previous === undefined
       ? `Every user counted up to ${when(report.timestamp)} (first report).`
       : `Every user counted up to ${when(report.timestamp)}; changes are since report #${previous.id} of ${when(previous.timestamp)}.` +
         (previousStats === undefined
           ? " Addresses were cleaned again since that report (or it predates the record of that), so changes per city are not shown this time."
-          : "");
+          : untold
+            ? " A city without a change was not among that report's biggest, whose counts alone it keeps."
+            : "");
 
   const fullTable = `The full table (${fmt(entries.length)} ${entries.length === 1 ? "city" : "cities"}) is ${csvAt === undefined ? "attached as CSV" : `at ${csvAt} as CSV`}`;
   const text = [
@@ -84,7 +96,8 @@ export function renderReportEmail(
     .map(([city, n]) => {
       const pct = report.total === 0 ? 0 : (100 * n) / report.total;
       const width = Math.max(1, Math.round((100 * n) / max));
-      const delta = previousStats === undefined ? "" : signed(n - (previousStats[city] ?? 0));
+      const before = previousStats?.[city] ?? (previous?.complete === true ? 0 : undefined);
+      const delta = before === undefined ? "" : signed(n - before);
       return `<tr>
 <td style="${cell}white-space:nowrap;">${escapeHtml(city)}</td>
 <td style="${cell}width:100%;"><table role="presentation" width="${width}%" cellpadding="0" cellspacing="0" style="border-collapse:collapse;"><tr><td style="background:#2563eb;height:14px;line-height:14px;font-size:1px;">&nbsp;</td></tr></table></td>

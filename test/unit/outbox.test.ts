@@ -373,6 +373,23 @@ describe("ReportOutbox", () => {
     expect(sent[1]?.html).toMatch(/Houston, TX.*\+15/s);
   });
 
+  it("counts changes since the last report that reached its readers, not one superseded", async () => {
+    const { mailer, sent, state } = fakeMailer();
+    const outbox = make(mailer, { retryBaseMs: 60_000 });
+    await outbox.deliver(outbox.enqueue(report(5), "schedule").id);
+    state.failing = true;
+    const waiting = outbox.enqueue(report(10), "schedule").id;
+    await outbox.deliver(waiting);
+    state.failing = false;
+    const next = outbox.enqueue(report(25), "schedule").id;
+    expect(outbox.record(waiting)?.status).toBe("failed");
+    await outbox.deliver(next);
+    expect(sent.map(m => m.subject)).toHaveLength(2);
+    expect(sent[1]?.html).toContain("+20 since the previous report");
+    expect(sent[1]?.html).toMatch(/changes are since report #1 /);
+    expect(sent[1]?.html).toMatch(/Houston, TX.*\+20/s);
+  });
+
   it("compares only totals with a report from before the events were cleaned again", async () => {
     const { mailer, sent } = fakeMailer();
     let recleanings = 0;

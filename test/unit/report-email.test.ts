@@ -40,6 +40,7 @@ describe("report email", () => {
       timestamp: "2026-11-26T08:00:00.000Z",
       total: 60,
       stats: { "Houston, TX": 40 },
+      complete: true,
     };
     const { html, text } = renderReportEmail(report, previous);
     expect(html).toContain("+40 since the previous report");
@@ -54,8 +55,38 @@ describe("report email", () => {
     expect(fewer.html).toContain("−10 since the previous report");
   });
 
+  it("leaves the change of a city blank when the previous report kept only its biggest, not that one", () => {
+    const previous = {
+      id: 6,
+      timestamp: "2026-11-26T08:00:00.000Z",
+      total: 60,
+      stats: { "Houston, TX": 40 },
+      complete: false,
+    };
+    const { html } = renderReportEmail(report, previous);
+    expect(html).toMatch(/Houston, TX.*\+10/s);
+    // Austin had up to 40 then, not 0: no "+30".
+    const austinRow = html.split("Austin, TX")[1]?.split("<tr>\n")[0] ?? "";
+    expect(austinRow).toContain("30<");
+    expect(austinRow).not.toMatch(/\+\d/);
+    expect(html).toContain("A city without a change was not among that report&#39;s biggest");
+    // Every charted city among them: nothing to explain.
+    const known = renderReportEmail(report, {
+      ...previous,
+      stats: { "Houston, TX": 40, "Austin, TX": 10, '<script>alert("x")</script>, ??': 10 },
+    });
+    expect(known.html).not.toContain("A city without a change");
+    expect(known.html).toMatch(/Austin, TX.*\+20/s);
+  });
+
   it("shows only the change of the total when the previous report's cities are keyed otherwise", () => {
-    const previous = { id: 6, timestamp: "2026-11-26T08:00:00.000Z", total: 60, stats: undefined };
+    const previous = {
+      id: 6,
+      timestamp: "2026-11-26T08:00:00.000Z",
+      total: 60,
+      stats: undefined,
+      complete: true,
+    };
     const { html } = renderReportEmail(report, previous);
     expect(html).toContain("+40 since the previous report");
     expect(html).toContain(
