@@ -75,7 +75,7 @@ const schemas: Record<string, Schema> = {
       city: { type: "string", minLength: 1, maxLength: 200 },
       state: { type: ["string", "null"], maxLength: 200 },
       country: { type: ["string", "null"], maxLength: 200 },
-      postCode: { type: ["string", "number", "null"] },
+      postCode: { type: ["string", "number", "null"], maxLength: 200 },
     },
   },
   UserEvent: {
@@ -375,11 +375,7 @@ export function buildOpenApi(server: string): Record<string, unknown> {
             }),
             "422": errorResponse(
               "An id longer than 100 characters, or an unknown query parameter.",
-              validation(
-                "id",
-                "stringMax",
-                "The 'id' field length must be less than or equal to 100 characters long.",
-              ),
+              validation("id", "stringMax", "'id' must be at most 100 characters long."),
             ),
             "503": unavailable,
           },
@@ -440,16 +436,25 @@ export function buildOpenApi(server: string): Record<string, unknown> {
                 data: { limit: 5242880 },
               },
             }),
-            "415": errorResponse("Another content type.", {
-              error: {
-                type: "UNSUPPORTED_MEDIA_TYPE",
-                message:
-                  'Content-Type "text/plain" is not supported; use application/json or application/x-ndjson.',
+            "415": errorResponse(
+              "Another content type (UNSUPPORTED_MEDIA_TYPE), a charset other than UTF-8 (UNSUPPORTED_CHARSET), or a compressed body (UNSUPPORTED_ENCODING).",
+              {
+                error: {
+                  type: "UNSUPPORTED_MEDIA_TYPE",
+                  message:
+                    'Content-Type "text/plain" is not supported; use application/json or application/x-ndjson.',
+                },
               },
-            }),
-            "422": errorResponse("JSON that is not an array.", {
-              error: { type: "INVALID_BODY", message: "The body must be a JSON array of events." },
-            }),
+            ),
+            "422": errorResponse(
+              "JSON that is not an array (INVALID_BODY), more than 100,000 events (TOO_MANY_EVENTS), or a query parameter (VALIDATION_ERROR).",
+              {
+                error: {
+                  type: "INVALID_BODY",
+                  message: "The body must be a JSON array of events.",
+                },
+              },
+            ),
             "429": tooMany,
             "503": unavailable,
           },
