@@ -245,7 +245,8 @@ export class ReportOutbox {
    * A scheduled report still waiting for the mail server when the next one is due is not emailed:
    * with the server down over a weekend and a report every minute, thousands would pile up and
    * all go out, out of date, once it is back. It stays in the history (status `failed`, saying
-   * why); reports asked for with POST /report/send are all sent. One under way is left to finish.
+   * why); reports asked for with POST /report/send are all sent. One under way is left to finish,
+   * and one sent whose "sent" the database refused to record is left to be recorded.
    */
   private supersede(newId: number): void {
     const { changes } = this.db
@@ -257,7 +258,7 @@ export class ReportOutbox {
       .run(
         `Not emailed: superseded by report ${newId}, the next scheduled one, while this one waited for the mail server.`,
         newId,
-        JSON.stringify([...this.inFlight.keys()]),
+        JSON.stringify([...this.inFlight.keys(), ...this.sentUnrecorded.keys()]),
       );
     if (changes > 0)
       this.opts.log.warn(

@@ -161,6 +161,21 @@ describe("ReportOutbox", () => {
     expect(sent).toHaveLength(1);
   });
 
+  it("records as sent a scheduled report sent but not recorded, even after the next one is due", async () => {
+    const { mailer, sent } = fakeMailer();
+    const outbox = make(mailer);
+    const { id } = outbox.enqueue(report(1), "schedule");
+    await deliverRefusingSent(outbox, id);
+    // The next scheduled report would supersede one still pending: not this one, which went out.
+    const next = outbox.enqueue(report(2), "schedule");
+    expect(outbox.record(id)?.status).toBe("pending");
+    claimExpired(id);
+    await outbox.deliverDue();
+    expect(outbox.record(id)).toMatchObject({ status: "sent", error: null });
+    expect(outbox.record(next.id)?.status).toBe("sent");
+    expect(sent).toHaveLength(2);
+  });
+
   it("finds the report stored for a request, and keeps request ids unique", () => {
     const { mailer } = fakeMailer();
     const outbox = make(mailer);
