@@ -80,6 +80,8 @@ export class JobRunner<M> {
       .then(() => {
         const job = this.opts.store.get(jobId);
         if (job?.state === "running") this.start(job);
+        // Ended meanwhile (marked failed, or pruned): nothing to resume, nothing to count.
+        else this.resumes.delete(jobId);
       })
       .catch((err: unknown) => {
         if (this.abort.signal.aborted) return;
