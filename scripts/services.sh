@@ -80,6 +80,16 @@ case "${1:-}" in
   run)
     built
     config_ok
+    # Services of `make up` in the background, or another run in another terminal: a second
+    # userevents and userstats beside them would share their queues, consumer group and files.
+    for s in "${SERVICES[@]}"; do
+      if pid=$(pid_of "$s"); then
+        die "$s already runs in the background (pid $pid, from make up): make stop-services first, or use those"
+      fi
+    done
+    if port_open "$HTTP_PORT"; then
+      die "port $HTTP_PORT is taken by another process (is the system already running in another terminal?); stop it, or set HTTP_PORT"
+    fi
     cmds=()
     for s in "${SERVICES[@]}"; do
       printf -v cmd '%q ' "${RUNNER[@]}" "$ROOT/dist/services/$s.service.js"

@@ -63,6 +63,29 @@ describe("the services as processes (scripts/services.sh)", () => {
     }
   });
 
+  it("refuses to run a second set in the foreground beside them (make run-services after make up)", async () => {
+    const pids = ["api", "userevents", "userstats"].map(name =>
+      fs.readFileSync(path.join(runDir, `${name}.pid`), "utf8"),
+    );
+    const failed = await run("scripts/services.sh", ["run"], {
+      cwd: projectRoot(),
+      env,
+      timeout: 60_000,
+    }).then(
+      () => undefined,
+      (err: { code?: number; stderr?: string }) => err,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toMatch(/already runs in the background \(pid \d+, from make up\)/);
+    // The background ones are untouched, and no other process of ours started.
+    expect((await http(baseUrl, "/healthcheck")).status).toBe(200);
+    expect(
+      ["api", "userevents", "userstats"].map(name =>
+        fs.readFileSync(path.join(runDir, `${name}.pid`), "utf8"),
+      ),
+    ).toEqual(pids);
+  });
+
   it("counts /submit/100 in the report and mails the report to MailDev", async () => {
     expect((await http(baseUrl, "/submit/100")).status).toBe(202);
     const report = await waitFor(
@@ -100,6 +123,9 @@ describe("the services as processes (scripts/services.sh)", () => {
     );
     expect(fs.readFileSync(path.join(runDir, "userevents.log"), "utf8")).toContain(
       "userevents stopped cleanly.",
+    );
+    expect(fs.readFileSync(path.join(runDir, "api.log"), "utf8")).toContain(
+      "Service 'api' stopped.",
     );
   });
 });
