@@ -100,9 +100,14 @@ start() {
   fetch
   write_config
   if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
-    local cluster_id
-    cluster_id=$(java_run kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
-    java_run kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" --ignore-formatted >/dev/null
+    local cluster_id tool_log="$RUN_DIR/kafka-storage.log"
+    # Java's own words when it cannot (an unsuitable java; a damaged jar cache: remove it).
+    # A cluster id is 22 characters of URL-safe base64; anything else the tool says is kept.
+    java_run kafka.tools.StorageTool random-uuid >"$tool_log" 2>&1 &&
+      cluster_id=$(grep -E '^[A-Za-z0-9_-]{22}$' "$tool_log" | tail -n 1) &&
+      java_run kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" \
+        --ignore-formatted >>"$tool_log" 2>&1 ||
+      { tail -n 20 "$tool_log" >&2; die "Kafka's storage tool failed (java: $(java -version 2>&1 | head -n 1); jars: $LIBS, remove them to fetch them again)"; }
   fi
   : >"$RUN_DIR/kafka.log"
   start_bg kafka java "-Xms$KAFKA_HEAP" "-Xmx$KAFKA_HEAP" -XX:+UseG1GC \
