@@ -97,7 +97,8 @@ describe("messy data", () => {
       ),
     );
     const none = await report("?to=2000-01-01");
-    expect(none).toMatchObject({ total: 0, stats: {} });
+    expect(none.total).toBe(0);
+    expect(none.stats).toEqual({});
     // Counted by the report thread, off the thread that stores the consumer's batches.
     const stats = sys.brokers.userstats.getLocalService("userstats") as unknown as UserStatsThis;
     expect(stats.reportThread.starts).toBeGreaterThan(0);

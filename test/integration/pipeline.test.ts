@@ -106,6 +106,36 @@ describe("pipeline", () => {
     expect(upper.body).toMatchObject({ id: jobId });
   });
 
+  it("shows on the dashboard what the pipeline counted: total, top cities, events in and out, no lag", async () => {
+    interface State {
+      total: number | null;
+      topCities: [string, number][];
+      counters: { produced: number | null; consumed: number | null };
+      lag: number | null;
+    }
+    const dashboard = async () => (await http(sys.baseUrl, "/dashboard/state")).body as State;
+    const start = await dashboard();
+    const before = await report();
+    expect((await http(sys.baseUrl, "/submit/30")).status).toBe(202);
+    const { state, counted } = await waitFor(
+      async () => {
+        const state = await dashboard();
+        const counted = await report();
+        return counted.total === before.total + 30 &&
+          state.total === counted.total &&
+          state.lag === 0
+          ? { state, counted }
+          : undefined;
+      },
+      30_000,
+      "the dashboard to show the 30 new users, with no lag",
+    );
+    expect(state.counters.produced).toBeGreaterThanOrEqual((start.counters.produced ?? 0) + 30);
+    expect(state.counters.consumed).toBeGreaterThanOrEqual((start.counters.consumed ?? 0) + 30);
+    expect(state.topCities.length).toBeGreaterThan(0);
+    expect(state.topCities).toEqual(Object.entries(counted.stats).slice(0, state.topCities.length));
+  });
+
   it("counts an event delivered twice once", async () => {
     const before = await report();
     const event: UserEvent = {
