@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { REPORT_CACHE_MAX_AGE_MS, ReportCache, type ReportReply } from "../../lib/report-cache";
+import {
+  REPORT_CACHE_MAX_AGE_MS,
+  REPORT_CACHE_MAX_ENTRIES,
+  ReportCache,
+  type ReportReply,
+} from "../../lib/report-cache";
 
 const json = (total: number) =>
   `{"timestamp":"2026-11-27T08:00:00.000Z","total":${total},"filters":{"by":"city"},"stats":{}}`;
@@ -39,6 +44,18 @@ describe("ReportCache", () => {
     expect(second).toBe(first);
     expect(asked).toEqual([undefined]);
     expect(totalOf(first.tail)).toBe("1");
+  });
+
+  it("keeps at most REPORT_CACHE_MAX_ENTRIES queries: one more starts the cache afresh", async () => {
+    const { cache, asked, ask } = setup();
+    for (let i = 0; i < REPORT_CACHE_MAX_ENTRIES; i++) await cache.get(`q${i}`, ask);
+    await cache.get("q0", ask);
+    expect(asked).toHaveLength(REPORT_CACHE_MAX_ENTRIES); // all held
+    await cache.get("one-more", ask);
+    await cache.get("q0", ask);
+    expect(asked).toHaveLength(REPORT_CACHE_MAX_ENTRIES + 2); // q0 was let go
+    await cache.get("one-more", ask);
+    expect(asked).toHaveLength(REPORT_CACHE_MAX_ENTRIES + 2);
   });
 
   it("asks again after at most a second, even with no announcement", async () => {
