@@ -16,6 +16,35 @@ afterAll(async () => {
   if (sys) await deleteTopics([sys.config.kafka.topic, dlqTopic(sys.config.kafka.topic)]);
 });
 
+describe("userevents stopping", () => {
+  it("refuses new submits and uploads with 503 SHUTTING_DOWN while it stops, and the gateway says when to retry", async () => {
+    // As between the start of its stop and its last answer over RabbitMQ (its jobs pause, its
+    // producer flushes): the flag its stop sets first.
+    const userevents = sys.brokers.userevents.getLocalService("userevents") as unknown as {
+      stopping: boolean;
+    };
+    userevents.stopping = true;
+    try {
+      const submit = await http(sys.baseUrl, "/submit/1");
+      const upload = await http(sys.baseUrl, "/events", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "[]",
+      });
+      for (const res of [submit, upload]) {
+        expect(res.status, res.text).toBe(503);
+        expect(res.headers.get("retry-after")).toBe("5");
+        expect(res.body).toMatchObject({
+          error: { type: "SERVICE_UNAVAILABLE", data: { cause: "SHUTTING_DOWN" } },
+        });
+      }
+    } finally {
+      userevents.stopping = false;
+    }
+    expect((await http(sys.baseUrl, "/submit/1")).status).toBe(202);
+  });
+});
+
 describe("the gateway stopping", () => {
   it("answers 503 to an upload that stalled, and stops", async () => {
     const api = sys.brokers.api.getLocalService("api") as unknown as {
