@@ -442,6 +442,10 @@ describe("pipeline", () => {
     // Dying again soon after it resumed counts as a second crash in a row: a longer wait.
     await jobs.kill();
     expect(jobs.crashesInARow).toBe(2);
+    // It died mid-job again, not after the job was done.
+    const atSecondKill = await job();
+    expect(atSecondKill.state).toBe("running");
+    expect(atSecondKill.produced).toBeLessThan(n);
     await waitFor(() => (jobs.running ? true : undefined), 20_000, "the jobs' thread to run again");
     await waitFor(
       async () => ((await job()).state === "done" ? true : undefined),
