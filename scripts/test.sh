@@ -15,18 +15,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! port_open "$RABBITMQ_PORT"; then
-  scripts/rabbitmq.sh start
+# needed NAME PORT: nothing answers on PORT and no process of ours (make up's, still starting) has
+# it coming. Marked as started here before it starts, so that Ctrl-C or a failure during its
+# start-up stops it too.
+needed() { ! port_open "$2" && ! pid_of "$1" >/dev/null; }
+if needed rabbitmq "$RABBITMQ_PORT"; then
   started+=(rabbitmq)
+  scripts/rabbitmq.sh start
 fi
-if ! port_open "$KAFKA_PORT"; then
-  scripts/kafka.sh start
+if needed kafka "$KAFKA_PORT"; then
   started+=(kafka)
+  scripts/kafka.sh start
 fi
-
-if ! port_open "${MAILDEV_SMTP_PORT:-1025}"; then
-  scripts/maildev.sh start
+if needed maildev "${MAILDEV_SMTP_PORT:-1025}"; then
   started+=(maildev)
+  scripts/maildev.sh start
 fi
 
 # The dashboard tests drive Debian's Chromium.
