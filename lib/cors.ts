@@ -23,8 +23,10 @@ export function originMatcher(allowed: readonly string[]): (origin: string) => b
   for (const entry of allowed) {
     if (entry === "*") return () => true;
     if (entry.includes("*")) {
+      // As browsers send it: no default port.
       const parts = entry
         .toLowerCase()
+        .replace(/^(https:\/\/.*):443$|^(http:\/\/.*):80$/, "$1$2")
         .split("*")
         .map(part => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"));
       patterns.push(new RegExp(`^${parts.join("[^/]*")}$`));

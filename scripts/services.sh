@@ -24,6 +24,12 @@ built() { [ -f dist/moleculer.config.js ] || die "the project is not built: run 
 # A bad setting is named once, before any service starts.
 config_ok() { node "$ROOT/dist/scripts/check-config.js" || die "fix the settings above (README: Configuration)"; }
 
+# port_free: the gateway's port is free, or the script stops saying what to do.
+port_free() {
+  if port_open "$HTTP_PORT"; then
+    die "port $HTTP_PORT is taken by another process (is the system already running in another terminal?); stop it, or set HTTP_PORT"
+  fi
+}
 healthy() { curl -sf --max-time 5 -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthcheck"; }
 # exited: prints the first service whose process is gone (each retries its brokers for
 # STARTUP_TIMEOUT_MS and exits only when it gives up, or on a bad setting).
@@ -39,9 +45,7 @@ case "${1:-}" in
     config_ok
     # Another process on the gateway's port (a `make run-services` in another terminal, say):
     # starting would only add a second userevents and userstats beside it.
-    if ! pid_of api >/dev/null && port_open "$HTTP_PORT"; then
-      die "port $HTTP_PORT is taken by another process (is the system already running in another terminal?); stop it, or set HTTP_PORT"
-    fi
+    pid_of api >/dev/null || port_free
     for s in "${SERVICES[@]}"; do
       start_bg "$s" "${RUNNER[@]}" "$ROOT/dist/services/$s.service.js"
     done
@@ -87,9 +91,7 @@ case "${1:-}" in
         die "$s already runs in the background (pid $pid, from make up): make stop-services first, or use those"
       fi
     done
-    if port_open "$HTTP_PORT"; then
-      die "port $HTTP_PORT is taken by another process (is the system already running in another terminal?); stop it, or set HTTP_PORT"
-    fi
+    port_free
     cmds=()
     for s in "${SERVICES[@]}"; do
       printf -v cmd '%q ' "${RUNNER[@]}" "$ROOT/dist/services/$s.service.js"

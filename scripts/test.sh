@@ -15,9 +15,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# needed NAME PORT: nothing answers on PORT and no process of ours (make up's, still starting) has
-# it coming. Marked as started here before it starts, so that Ctrl-C or a failure during its
-# start-up stops it too.
+# needed NAME PORT: nothing answers on PORT, and no Kafka or MailDev of make up's is still starting
+# there (its pid file says so; RabbitMQ keeps none). Marked as started here before it starts, so
+# that Ctrl-C or a failure during its start-up stops it too.
 needed() { ! port_open "$2" && ! pid_of "$1" >/dev/null; }
 if needed rabbitmq "$RABBITMQ_PORT"; then
   started+=(rabbitmq)

@@ -189,8 +189,8 @@ describe("report emails", () => {
       return sys.brokers.api.call<ReportRecord, object>("userstats.sendReport", {}, opts);
     };
     const stored = async () =>
-      ((await http(sys.baseUrl, "/reports?limit=200")).body as { reports: ReportRecord[] })
-        .reports.length;
+      ((await http(sys.baseUrl, "/reports?limit=200")).body as { reports: ReportRecord[] }).reports
+        .length;
     const before = await stored();
     const first = await call();
     expect(first.status).toBe("sent");

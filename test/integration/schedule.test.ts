@@ -42,13 +42,20 @@ describe("report schedule", () => {
       "a scheduled report of the new users",
     );
     expect(mail.envelopeTo).toEqual(["managers@example.com"]);
-    const history = (await http(system.baseUrl, "/reports?limit=200")).body as {
-      reports: ReportRecord[];
-    };
-    expect(history.reports.length).toBeGreaterThan(0);
+    // The receiver has the mail before userstats hears its 250: the record follows.
+    const history = await waitFor(
+      async () => {
+        const { reports } = (await http(system.baseUrl, "/reports?limit=200")).body as {
+          reports: ReportRecord[];
+        };
+        const stored = reports.find(r => r.messageId === mail.parsed.messageId);
+        return stored?.status === "sent" ? { reports, stored } : undefined;
+      },
+      10_000,
+      "the mailed report recorded as sent",
+    );
     expect(new Set(history.reports.map(r => r.trigger))).toEqual(new Set(["schedule"]));
-    const stored = history.reports.find(r => r.messageId === mail.parsed.messageId);
-    expect(stored).toMatchObject({ trigger: "schedule", status: "sent", total: USERS });
+    expect(history.stored).toMatchObject({ trigger: "schedule", status: "sent", total: USERS });
 
     // Stopping userstats cancels its schedule: no job of it is left to fire.
     const jobs = Object.keys(schedule.scheduledJobs).length;

@@ -125,7 +125,7 @@ describe("the services as processes (scripts/services.sh)", () => {
       "userevents stopped cleanly.",
     );
     expect(fs.readFileSync(path.join(runDir, "api.log"), "utf8")).toContain(
-      "Service 'api' stopped.",
+      "ServiceBroker is stopped",
     );
   });
 });

@@ -34,6 +34,13 @@ describe("originMatcher", () => {
     "",
   ])("keeps %s out", origin => expect(allowed(origin)).toBe(false));
 
+  it("takes a wildcard entry with a default port as browsers send it, without", () => {
+    const withPorts = originMatcher(["https://*.example.com:443", "http://*.local:80"]);
+    expect(withPorts("https://a.example.com")).toBe(true);
+    expect(withPorts("http://box.local")).toBe(true);
+    expect(withPorts("http://box.local:8080")).toBe(false);
+  });
+
   it("lets any origin in for *", () => {
     expect(originMatcher(["*"])("https://anything.test")).toBe(true);
   });
