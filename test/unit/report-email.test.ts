@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Report } from "../../lib/report";
-import { escapeHtml, renderReportEmail } from "../../lib/report-email";
+import { escapeHtml, renderReportEmail, type PreviousReport } from "../../lib/report-email";
 
 const report: Report = {
   timestamp: "2026-11-27T08:00:00.000Z",
@@ -8,6 +8,16 @@ const report: Report = {
   filters: { by: "city" },
   stats: { "Houston, TX": 50, "Austin, TX": 30, '<script>alert("x")</script>, ??': 20 },
 };
+
+/** Report #6 of the day before: 60 users, Houston 40 of them, every city kept. */
+const previousReport = (extra: Partial<PreviousReport> = {}): PreviousReport => ({
+  id: 6,
+  timestamp: "2026-11-26T08:00:00.000Z",
+  total: 60,
+  stats: { "Houston, TX": 40 },
+  complete: true,
+  ...extra,
+});
 
 describe("report email", () => {
   it("escapes user data in the HTML", () => {
@@ -37,13 +47,7 @@ describe("report email", () => {
   });
 
   it("shows the change since the previous report, and that the counts are of every user so far", () => {
-    const previous = {
-      id: 6,
-      timestamp: "2026-11-26T08:00:00.000Z",
-      total: 60,
-      stats: { "Houston, TX": 40 },
-      complete: true,
-    };
+    const previous = previousReport();
     const { html, text } = renderReportEmail(report, previous);
     expect(html).toContain("+40 since the previous report");
     // The counts are of every user so far; only the changes cover the time since the last report.
@@ -58,13 +62,7 @@ describe("report email", () => {
   });
 
   it("leaves the change of a city blank when the previous report kept only its biggest, not that one", () => {
-    const previous = {
-      id: 6,
-      timestamp: "2026-11-26T08:00:00.000Z",
-      total: 60,
-      stats: { "Houston, TX": 40 },
-      complete: false,
-    };
+    const previous = previousReport({ complete: false });
     const { html } = renderReportEmail(report, previous);
     expect(html).toMatch(/Houston, TX.*\+10/s);
     // Austin had up to 40 then, not 0: no "+30".
@@ -82,13 +80,7 @@ describe("report email", () => {
   });
 
   it("shows only the change of the total when the previous report's cities are keyed otherwise", () => {
-    const previous = {
-      id: 6,
-      timestamp: "2026-11-26T08:00:00.000Z",
-      total: 60,
-      stats: undefined,
-      complete: true,
-    };
+    const previous = previousReport({ stats: undefined });
     const { html } = renderReportEmail(report, previous);
     expect(html).toContain("+40 since the previous report");
     expect(html).toContain(
